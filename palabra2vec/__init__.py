@@ -1,0 +1,24 @@
+"""palabra2vec: word2vec (skip-gram with negative sampling) in PyTorch, Spanish first."""
+
+from .config import TrainConfig, preset
+from .corpus import Corpus, tokenize_spanish
+from .errors import Palabra2vecError, UnknownWordError, UsageError
+from .vectors import WordVectors
+from .vocab import Vocab
+from .word2vec import Word2Vec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Corpus",
+    "Palabra2vecError",
+    "TrainConfig",
+    "UnknownWordError",
+    "UsageError",
+    "Vocab",
+    "Word2Vec",
+    "WordVectors",
+    "preset",
+    "tokenize_spanish",
+    "__version__",
+]

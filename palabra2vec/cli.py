@@ -1,0 +1,218 @@
+"""The ``palabra2vec`` command line: parses arguments, calls the library, prints, exits.
+
+Exit codes: 0 success, 1 runtime problem (bad file, damaged model), 2 usage problem (bad
+argument, unknown word), 130 interrupted. Errors are one line on stderr; ``--debug`` shows
+the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
+from .errors import Palabra2vecError, UsageError
+
+PROG = "palabra2vec"
+#: Words whose neighbours ``train`` shows when they are in the vocabulary.
+PROBE_WORDS = ("día", "caballero", "sancho", "dulcinea", "mano")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    return v
+
+
+def _add_corpus_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", nargs="*", metavar="CORPUS",
+                   help="text files or directories (.gz/.bz2/.xz too); none: Don Quijote")
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
+                   help="spanish (default), whitespace (pre-tokenized, one sentence a line), notebook")
+    p.add_argument("--no-lowercase", dest="lowercase", action="store_false", default=None,
+                   help="keep the case of words (spanish tokenizer)")
+    p.add_argument("--encoding", default=None, help="text encoding (default: UTF-8, Latin-1 if not UTF-8)")
+    p.add_argument("--data-dir", default=None,
+                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Train and use word2vec embeddings (skip-gram, negative sampling).")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train embeddings on a corpus (default: Don Quijote)",
+                       description="Train skip-gram embeddings. No CORPUS: Don Quijote, downloaded once and cached.")
+    _add_corpus_args(t)
+    t.add_argument("-o", "--output", default="palabra2vec-model", help="model directory to write (default: %(default)s)")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing model directory")
+    t.add_argument("--preset", choices=sorted(PRESETS), help="notebook: the course notebook's settings")
+    d = TrainConfig()
+    for flag, typ, help_ in [
+        ("--vector-size", _positive_int, f"embedding dimension (default {d.vector_size})"),
+        ("--window", _positive_int, f"maximum window size (default {d.window})"),
+        ("--negative", _positive_int, f"noise words per context word (default {d.negative})"),
+        ("--ns-exponent", float, f"noise distribution exponent (default {d.ns_exponent})"),
+        ("--min-count", _positive_int, f"ignore words seen fewer times (default {d.min_count})"),
+        ("--sample", float, f"subsampling threshold t, 0 to disable (default {d.sample:g})"),
+        ("--epochs", _positive_int, f"passes over the corpus (default {d.epochs})"),
+        ("--batch-size", _positive_int, f"centers per minibatch, torch backend (default {d.batch_size})"),
+        ("--alpha", float, f"initial learning rate (default {d.alpha}; adam: 0.002 in the notebook preset)"),
+        ("--min-alpha", float, f"final learning rate of the SGD decay (default {d.min_alpha})"),
+        ("--threads", _positive_int, f"CPU threads (default: all cores, here {d.threads})"),
+        ("--seed", _positive_int, f"random seed (default {d.seed})"),
+        ("--max-sentence-length", _positive_int, f"split longer sentences (default {d.max_sentence_length})"),
+    ]:
+        t.add_argument(flag, type=typ, default=None, help=help_)
+    t.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default=None,
+                   help="word2vec (default; gensim, word2vec.c) or notebook (the paper's)")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="sgd (default, linear decay) or adam")
+    t.add_argument("--init", choices=INITS, default=None, help="word2vec (default) or xavier")
+    t.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="auto (default: fast on CPU, torch on GPU or with adam), fast, torch")
+    t.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("similar", help="nearest words to a word", description="Nearest words by cosine similarity.")
+    s.add_argument("model", help="model directory")
+    s.add_argument("word")
+    s.add_argument("--topn", type=_positive_int, default=10)
+
+    st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
+                        description="Token and vocabulary counts, top-10 words, and what subsampling does.")
+    _add_corpus_args(st)
+    st.add_argument("--min-count", type=_positive_int, default=5)
+    st.add_argument("--sample", type=float, default=1e-4)
+    st.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
+    st.add_argument("--words", nargs="+", default=["que", "mesa"], help="words whose subsampling to show")
+    st.add_argument("--seed", type=_positive_int, default=1)
+    return parser
+
+
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
+    fields = ["tokenizer", "lowercase", "vector_size", "window", "negative", "ns_exponent", "min_count",
+              "sample", "epochs", "batch_size", "alpha", "min_alpha", "threads", "seed",
+              "max_sentence_length", "subsample_formula", "optimizer", "init", "backend", "device"]
+    overrides = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
+    config = preset(args.preset, **overrides) if args.preset else TrainConfig(**overrides)
+    return config.validate()
+
+
+def _print_neighbours(wv: Any, words: Sequence[str], topn: int = 5) -> None:
+    for w in words:
+        near = ", ".join(f"{n} {s:.2f}" for n, s in wv.most_similar(w, topn=topn))
+        print(f"  {w:>12} -> {near}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .word2vec import Word2Vec
+
+    config = _config_from_args(args)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UsageError(f"{out} already exists; choose another --output or pass --overwrite")
+    t0 = time.perf_counter()
+    corpus = args.corpus or None
+    model = Word2Vec.train(corpus, config, progress=not args.quiet, encoding=args.encoding, data_dir=args.data_dir)
+    model.save(out)
+    total = time.perf_counter() - t0
+    info = model.info
+    print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+    print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs in {total:.1f}s "
+          f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
+          f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
+    wv = model.wv
+    probes = [w for w in PROBE_WORDS if w in wv][:3] or wv.index_to_key[100:103]
+    if probes:
+        print("nearest neighbours:")
+        _print_neighbours(wv, probes)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from .vectors import WordVectors
+
+    wv = WordVectors.load(args.model)
+    for word, sim in wv.most_similar(args.word, topn=args.topn):
+        print(f"{word}\t{sim:.4f}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .encoded import encode_corpus
+    from .sampling import keep_probabilities, subsampled_counts
+    from .word2vec import as_corpus
+
+    cfg = TrainConfig(min_count=args.min_count)
+    if args.tokenizer:
+        cfg.tokenizer = args.tokenizer
+    if args.lowercase is not None:
+        cfg.lowercase = args.lowercase
+    if args.sample < 0:
+        raise UsageError("sample must be >= 0")
+    sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
+    vocab, enc = encode_corpus(sentences, args.min_count)
+    with enc:
+        print(f"tokens: {enc.raw_words:,} in {enc.n_sentences:,} sentences")
+        print(f"distinct tokens: {enc.n_distinct:,}")
+        print(f"with count >= {args.min_count}: {len(vocab):,} words, {vocab.total:,} tokens")
+        print("top 10: " + ", ".join(f"{w} {c:,}" for w, c in vocab.most_common(10)))
+        keep = keep_probabilities(vocab.counts, args.sample, args.subsample_formula)
+        after = subsampled_counts(enc.chunks(1 << 20), keep, np.random.default_rng(args.seed))
+        print(f"subsampling ({args.subsample_formula} formula, t={args.sample:g}, seed {args.seed}): "
+              f"{vocab.total:,} -> {int(after.sum()):,} tokens")
+        for w in args.words:
+            i = vocab[w]
+            print(f"  {w}: {int(vocab.counts[i]):,} -> {int(after[i]):,} (keep probability {keep[i]:.4f})")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "similar": cmd_similar, "stats": cmd_stats}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="palabra2vec: %(levelname)s: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.command:
+            build_parser().print_help()
+            return 2
+        if args.command == "train" and not args.quiet:
+            logging.getLogger("palabra2vec").setLevel(logging.DEBUG if debug else logging.INFO)
+        return COMMANDS[args.command](args)
+    except Palabra2vecError as e:
+        if debug:
+            raise
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: still one line unless --debug
+        if debug:
+            raise
+        print(f"{PROG}: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,128 @@
+"""Training configuration: one typed dataclass with documented defaults, and presets.
+
+Names follow gensim's ``Word2Vec`` (``vector_size, window, min_count, sample, negative,
+ns_exponent, epochs, alpha, min_alpha``) so that settings carry over between the two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+TOKENIZERS = ("spanish", "whitespace", "notebook")
+SUBSAMPLE_FORMULAS = ("word2vec", "notebook")
+OPTIMIZERS = ("sgd", "adam")
+BACKENDS = ("auto", "fast", "torch")
+INITS = ("word2vec", "xavier")
+
+
+def default_threads() -> int:
+    """Worker threads by default: every core the process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; saved as ``config.json`` beside the vectors."""
+
+    # corpus
+    tokenizer: str = "spanish"  #: spanish | whitespace (pre-tokenized) | notebook (d2l split)
+    lowercase: bool = True  #: lowercase tokens (spanish tokenizer only)
+    max_sentence_length: int = 1000  #: longer sentences are split, as word2vec.c does
+    # vocabulary
+    min_count: int = 5  #: drop words seen fewer times
+    # sampling
+    sample: float = 1e-4  #: subsampling threshold t (0 disables subsampling)
+    subsample_formula: str = "word2vec"  #: word2vec (gensim, word2vec.c) | notebook (d2l)
+    window: int = 5  #: maximum window; each center draws its own size in 1..window
+    negative: int = 5  #: noise words per context word (K)
+    ns_exponent: float = 0.75  #: noise distribution is count ** ns_exponent
+    # model
+    vector_size: int = 100  #: embedding dimension
+    init: str = "word2vec"  #: word2vec (input uniform +-0.5/dim, output zeros) | xavier
+    # optimisation
+    epochs: int = 5
+    optimizer: str = "sgd"  #: sgd (linear decay alpha -> min_alpha) | adam (constant alpha)
+    alpha: float = 0.025  #: initial learning rate
+    min_alpha: float = 0.0001  #: final learning rate of the linear decay (sgd)
+    batch_size: int = 512  #: centers per minibatch on the torch backend
+    # execution
+    backend: str = "auto"  #: auto | fast (numba kernel, CPU) | torch (readable autograd path)
+    device: str = "auto"  #: auto | cpu | cuda | cuda:N
+    threads: int = field(default_factory=default_threads)
+    seed: int = 1
+    chunk_words: int = 65536  #: corpus words per work item handed to a thread
+
+    def validate(self) -> "TrainConfig":
+        """Raise :class:`UsageError` naming the first absurd setting; return self."""
+
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise UsageError(msg)
+
+        need(self.tokenizer in TOKENIZERS, f"tokenizer must be one of {', '.join(TOKENIZERS)}")
+        need(
+            self.subsample_formula in SUBSAMPLE_FORMULAS,
+            f"subsample formula must be one of {', '.join(SUBSAMPLE_FORMULAS)}",
+        )
+        need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        need(self.backend in BACKENDS, f"backend must be one of {', '.join(BACKENDS)}")
+        need(self.init in INITS, f"init must be one of {', '.join(INITS)}")
+        need(1 <= self.vector_size <= 10_000, "vector size must be between 1 and 10000")
+        need(1 <= self.window <= 1000, "window must be between 1 and 1000")
+        need(0 <= self.negative <= 1000, "negative must be between 0 and 1000")
+        need(self.negative >= 1, "negative must be at least 1 (negative sampling is the only loss)")
+        need(self.min_count >= 1, "min count must be at least 1")
+        need(0 <= self.sample < 1, "sample must be in [0, 1)")
+        need(1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
+        need(0 < self.alpha <= 10, "alpha (learning rate) must be in (0, 10]")
+        need(0 <= self.min_alpha <= self.alpha, "min alpha must be between 0 and alpha")
+        need(1 <= self.batch_size <= 1_000_000, "batch size must be between 1 and 1000000")
+        need(1 <= self.threads <= 1024, "threads must be between 1 and 1024")
+        need(10 <= self.max_sentence_length <= 1_000_000, "max sentence length must be >= 10")
+        need(1024 <= self.chunk_words <= 100_000_000, "chunk words must be >= 1024")
+        need(-5 <= self.ns_exponent <= 5, "ns exponent must be between -5 and 5")
+        need(self.seed >= 0, "seed must be a non-negative integer")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+#: The course notebook's settings (d2l "Pretraining word2vec").
+PRESETS: dict[str, dict[str, Any]] = {
+    "notebook": dict(
+        tokenizer="notebook",
+        min_count=10,
+        sample=1e-4,
+        subsample_formula="notebook",
+        window=5,
+        negative=5,
+        batch_size=512,
+        vector_size=100,
+        init="xavier",
+        optimizer="adam",
+        alpha=0.002,
+        epochs=20,
+        backend="torch",
+    ),
+}
+
+
+def preset(name: str, **overrides: Any) -> TrainConfig:
+    """A :class:`TrainConfig` from a named preset, with ``overrides`` applied."""
+    if name not in PRESETS:
+        raise UsageError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})")
+    return TrainConfig(**{**PRESETS[name], **overrides})

@@ -1,0 +1,165 @@
+"""The corpus as a stream of word ids on disk: read once, trained on for every epoch.
+
+One pass over the text counts the words and writes provisional ids (order of first
+appearance) to a temporary file; once the vocabulary is known the file is rewritten with
+final ids, rare words dropped and ``-1`` between sentences. Epochs then read bounded chunks
+of int32 ids, so memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Palabra2vecError
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+_FLUSH = 1 << 18  # ids buffered in Python before they go to disk
+
+
+class EncodedCorpus:
+    """Word ids (int32) of a corpus in a file, sentences separated by ``-1``."""
+
+    def __init__(self, path: Path, n_ids: int, raw_words: int, n_sentences: int,
+                 n_distinct: int = 0, owns_dir: Path | None = None) -> None:
+        self.path = path
+        self.n_distinct = n_distinct  #: distinct tokens in the text, before min_count
+        self.n_ids = n_ids  #: ids in the file, separators included
+        self.raw_words = raw_words  #: tokens in the text, out-of-vocabulary ones included
+        self.n_sentences = n_sentences
+        self._owns_dir = owns_dir
+
+    @property
+    def n_words(self) -> int:
+        """In-vocabulary tokens (separators excluded)."""
+        return self.n_ids - self.n_sentences
+
+    def chunks(self, chunk_words: int = 1 << 16, start: int = 0) -> Iterator[np.ndarray]:
+        """Consecutive int32 arrays of about ``chunk_words`` ids each, every one ending at a
+        sentence boundary (a sentence longer than a chunk is cut), from id offset ``start``."""
+        with open(self.path, "rb") as f:
+            f.seek(start * 4)
+            carry = np.empty(0, dtype=np.int32)
+            while True:
+                block = np.fromfile(f, dtype=np.int32, count=chunk_words)
+                if block.size == 0:
+                    break
+                block = np.concatenate([carry, block]) if carry.size else block
+                seps = np.flatnonzero(block < 0)
+                if seps.size == 0 or block.size < chunk_words // 2:
+                    yield block
+                    carry = block[:0]
+                    continue
+                cut = seps[-1] + 1
+                yield block[:cut]
+                carry = block[cut:]
+            if carry.size:
+                yield carry
+
+    def sentence_lengths(self) -> np.ndarray:
+        """Length of every sentence (in in-vocabulary tokens)."""
+        out = []
+        for chunk in self.chunks(1 << 20):
+            seps = np.flatnonzero(chunk < 0)
+            starts = np.concatenate([[-1], seps[:-1]])
+            out.append(seps - starts - 1)
+            if chunk.size and chunk[-1] >= 0:  # a cut sentence (only at the very end)
+                out.append(np.array([chunk.size - 1 - (seps[-1] if seps.size else -1)]))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def close(self) -> None:
+        """Delete the temporary files."""
+        if self._owns_dir is not None:
+            shutil.rmtree(self._owns_dir, ignore_errors=True)
+            self._owns_dir = None
+
+    def __enter__(self) -> "EncodedCorpus":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def encode_corpus(
+    sentences: Iterable[Sequence[str]],
+    min_count: int = 5,
+    workdir: str | os.PathLike[str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[Vocab, EncodedCorpus]:
+    """Count and encode ``sentences`` in one pass; return the vocabulary and the id stream.
+
+    ``on_progress(n)`` is called with the number of tokens read since the last call.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="palabra2vec-", dir=workdir))
+    try:
+        prov_path = tmp / "provisional.i32"
+        index: dict[str, int] = {}
+        setdefault = index.setdefault
+        counts = np.zeros(0, dtype=np.int64)
+        buf: list[int] = []
+        raw_words = n_sentences = 0
+        with open(prov_path, "wb") as out:
+
+            def flush() -> None:
+                nonlocal counts, buf
+                arr = np.array(buf, dtype=np.int32)
+                arr.tofile(out)
+                if len(index) > counts.size:
+                    counts = np.concatenate([counts, np.zeros(len(index) - counts.size, np.int64)])
+                counts += np.bincount(arr[arr >= 0], minlength=counts.size)
+                buf = []
+
+            for sentence in sentences:
+                buf.extend([setdefault(w, len(index)) for w in sentence])
+                buf.append(-1)
+                raw_words += len(sentence)
+                n_sentences += 1
+                if len(buf) >= _FLUSH:
+                    if on_progress:
+                        on_progress(len(buf))
+                    flush()
+            if on_progress:
+                on_progress(len(buf))
+            flush()
+        if raw_words == 0:
+            raise Palabra2vecError("the corpus is empty: no words found")
+        words = list(index)
+        order = np.argsort(-counts, kind="stable")
+        order = order[counts[order] >= min_count]
+        if order.size == 0:
+            raise Palabra2vecError(
+                f"no word occurs at least min_count={min_count} times "
+                f"({len(words)} distinct words, the most frequent {int(counts.max())} times)"
+            )
+        vocab = Vocab([words[i] for i in order.tolist()], counts[order])
+        del index, words
+        remap = np.full(counts.size, -2, dtype=np.int32)
+        remap[order] = np.arange(order.size, dtype=np.int32)
+        final_path = tmp / "ids.i32"
+        n_ids = 0
+        with open(prov_path, "rb") as src, open(final_path, "wb") as dst:
+            while True:
+                block = np.fromfile(src, dtype=np.int32, count=1 << 22)
+                if block.size == 0:
+                    break
+                mapped = np.where(block < 0, -1, remap[np.maximum(block, 0)])
+                mapped = mapped[mapped != -2]
+                mapped.tofile(dst)
+                n_ids += mapped.size
+        prov_path.unlink()
+        log.info("encoded %d tokens, %d sentences; vocabulary %d words", raw_words, n_sentences, len(vocab))
+        return vocab, EncodedCorpus(final_path, n_ids, raw_words, n_sentences, counts.size, owns_dir=tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,182 @@
+"""The fast CPU training step: skip-gram negative sampling as a compiled Numba kernel.
+
+Same model and objective as :class:`palabra2vec.model.SkipGram` with plain SGD on the
+summed loss (word2vec.c's update), organised as in HogBatch (Ji et al. 2016, "Parallelizing
+Word2Vec in Shared and Distributed Memory"): for each center word the words of its window
+are the inputs, and the center plus K negatives shared by the whole window are the outputs,
+so the m x (1+K) scores and both updates are small matrix products that stay in cache.
+
+In this orientation a training pair (context c, center w) updates input[c] and output[w];
+since every pair appears both ways round in a corpus it is the same objective as the
+notebook's center -> context orientation (word2vec.c trains skip-gram this way too).
+
+Gradients (d2l §15.1.3; Mikolov et al. 2013): for score s = input[c] . output[o] and label
+y (1 for the center, 0 for a negative), d loss / d s = sigmoid(s) - y, so one SGD step with
+rate alpha is, with g = alpha * (y - sigmoid(s)):
+    input[c]  += sum_o g[c, o] * output[o]
+    output[o] += sum_c g[c, o] * input[c]
+both computed from the values before the step. Threads update the shared tables without
+locks (Hogwild!, Recht et al. 2011), as word2vec.c and gensim do.
+
+Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item), so one
+thread gives bit-identical vectors for the same seed; with several threads the lock-free
+updates interleave differently from run to run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+    from numba import njit
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - numba is a dependency; the torch path still works
+    AVAILABLE = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        def wrap(f):
+            return f
+
+        return wrap if not (args and callable(args[0])) else args[0]
+
+
+_MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next(state):
+    """xorshift64* (Vigna 2016): returns (new_state, 64 random bits)."""
+    state ^= state >> np.uint64(12)
+    state ^= state << np.uint64(25)
+    state ^= state >> np.uint64(27)
+    return state, state * np.uint64(2685821657736338717)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _uniform(bits):
+    """A float in [0, 1) from the top 24 bits."""
+    return np.float32(bits >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _below(bits, n):
+    """An integer in [0, n) from the top 32 bits (Lemire's multiply-shift)."""
+    return np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def window_update(syn0, syn1, ctx, m, outs, n_out, alpha, g, gin, track):
+    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first
+    is the positive, the rest are negatives). Returns the summed BCE loss if ``track``."""
+    D = syn0.shape[1]
+    loss = 0.0
+    for a in range(m):  # scores and gradients: (m, 1+K)
+        ra = syn0[ctx[a]]
+        for o in range(n_out):
+            ro = syn1[outs[o]]
+            f = np.float32(0.0)
+            for d in range(D):
+                f += ra[d] * ro[d]
+            if f > _MAX_EXP:
+                f = _MAX_EXP
+            elif f < -_MAX_EXP:
+                f = -_MAX_EXP
+            s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))
+            label = np.float32(1.0) if o == 0 else np.float32(0.0)
+            g[a, o] = (label - s) * alpha
+            if track:  # -log sigmoid(f) for the positive, -log sigmoid(-f) for negatives
+                z = -f if o == 0 else f
+                loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+    for a in range(m):  # input gradients from the outputs before the step: (m, D)
+        for d in range(D):
+            gin[a, d] = 0.0
+        for o in range(n_out):
+            go = g[a, o]
+            ro = syn1[outs[o]]
+            for d in range(D):
+                gin[a, d] += go * ro[d]
+    for o in range(n_out):  # output step, from the inputs before the step
+        ro = syn1[outs[o]]
+        for a in range(m):
+            go = g[a, o]
+            ra = syn0[ctx[a]]
+            for d in range(D):
+                ro[d] += go * ra[d]
+    for a in range(m):  # input step
+        ra = syn0[ctx[a]]
+        for d in range(D):
+            ra[d] += gin[a, d]
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
+                alpha0, alpha1, seed, max_sentence, track_every):
+    """Train on one chunk of the id stream (``-1`` between sentences).
+
+    Subsampling (keep[w]), a window size in 1..window per center, and K negatives per center
+    (alias method, never the center itself) are drawn here. The learning rate goes linearly
+    from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
+    """
+    D = syn0.shape[1]
+    V = alias_prob.shape[0]
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+    if state == np.uint64(0):
+        state = np.uint64(1)
+    sent = np.empty(max_sentence, np.int32)
+    ctx = np.empty(2 * window, np.int32)
+    outs = np.empty(negative + 1, np.int32)
+    g = np.empty((2 * window, negative + 1), np.float32)
+    gin = np.empty((2 * window, D), np.float32)
+    n = ids.shape[0]
+    loss = 0.0
+    loss_terms = 0
+    pairs = 0
+    centers = 0
+    pos = 0
+    while pos < n:
+        L = 0
+        while pos < n and ids[pos] >= 0:
+            w = ids[pos]
+            pos += 1
+            kp = keep[w]
+            if kp < np.float32(1.0):
+                state, bits = _next(state)
+                if _uniform(bits) >= kp:
+                    continue
+            if L < max_sentence:
+                sent[L] = w
+                L += 1
+        pos += 1
+        alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
+        for i in range(L):
+            state, bits = _next(state)
+            b = 1 + _below(bits, window)
+            lo = max(0, i - b)
+            hi = min(L, i + b + 1)
+            m = 0
+            for j in range(lo, hi):
+                if j != i:
+                    ctx[m] = sent[j]
+                    m += 1
+            if m == 0:
+                continue
+            center = sent[i]
+            outs[0] = center
+            for k in range(1, negative + 1):
+                while True:
+                    state, bits = _next(state)
+                    slot = _below(bits, V)
+                    t = slot if _uniform(bits << np.uint64(32)) < alias_prob[slot] else alias_idx[slot]
+                    if t != center or V == 1:
+                        break
+                outs[k] = t
+            track = track_every > 0 and centers % track_every == 0
+            centers += 1
+            loss += window_update(syn0, syn1, ctx, m, outs, negative + 1, alpha, g, gin, track)
+            if track:
+                loss_terms += m * (negative + 1)
+            pairs += m
+    return loss, loss_terms, pairs

@@ -1,0 +1,127 @@
+"""The model directory on disk: tables in safetensors, vocabulary, config, history.
+
+Layout (``FORMAT_VERSION`` 1)::
+
+    DIR/model.safetensors   "input" and "output" float32 tables (V, D)
+    DIR/vocab.tsv           word<TAB>count, row order of the tables
+    DIR/config.json         {"format": "palabra2vec", "format_version": 1, "config": {...}, ...}
+    DIR/history.json        loss and words/s per epoch
+
+Every file is written to a temporary name, flushed to disk and renamed, so an interrupted
+save leaves the previous file intact. Nothing here can execute code when loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import TrainConfig
+from .errors import Palabra2vecError
+from .vocab import Vocab
+
+FORMAT = "palabra2vec"
+FORMAT_VERSION = 1
+TABLES = "model.safetensors"
+VOCAB = "vocab.tsv"
+CONFIG = "config.json"
+HISTORY = "history.json"
+
+
+@dataclass
+class SavedModel:
+    """Everything a model directory holds."""
+
+    config: TrainConfig
+    vocab: Vocab
+    input: torch.Tensor  # (V, D) the word vectors
+    output: torch.Tensor  # (V, D) the context ("output") vectors
+    info: dict[str, Any] = field(default_factory=dict)  #: training summary (time, words/s, loss)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, fsync it, rename it to ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
+    """Write ``model`` into ``directory`` (created if needed)."""
+    from safetensors.torch import save
+
+    d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        data = save(
+            {"input": model.input.contiguous().float(), "output": model.output.contiguous().float()},
+            metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)},
+        )
+        atomic_write(d / TABLES, lambda f: f.write(data))
+        atomic_write(d / VOCAB, lambda f: f.write("".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist())).encode("utf-8")))
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info}
+        _write_text(d / CONFIG, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+        _write_text(d / HISTORY, json.dumps(model.history, indent=2) + "\n")
+    except OSError as e:
+        raise Palabra2vecError(f"cannot save the model to {d}: {e.strerror or e}") from e
+    return d
+
+
+def load_model(directory: str | os.PathLike[str]) -> SavedModel:
+    """Read a model directory, checking its format version and that its parts agree."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise Palabra2vecError(f"no model directory at {d}")
+    for name in (TABLES, VOCAB, CONFIG):
+        if not (d / name).is_file():
+            raise Palabra2vecError(f"{d} is not a palabra2vec model directory (no {name})")
+    try:
+        meta = json.loads((d / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise Palabra2vecError(f"{d / CONFIG} is damaged: {e}") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise Palabra2vecError(f"{d / CONFIG} is not a palabra2vec model config")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise Palabra2vecError(f"{d} has model format version {meta.get('format_version')}; this palabra2vec reads {FORMAT_VERSION}")
+    try:
+        tables = load_file(d / TABLES)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise Palabra2vecError(f"{d / TABLES} is damaged or truncated: {e}") from e
+    vocab = Vocab.load(d / VOCAB)
+    inp, out = tables.get("input"), tables.get("output")
+    if inp is None or out is None or inp.ndim != 2 or inp.shape != out.shape:
+        raise Palabra2vecError(f"{d / TABLES} does not hold input/output tables of one shape")
+    if inp.shape[0] != len(vocab):
+        raise Palabra2vecError(f"{d}: {inp.shape[0]} vectors but {len(vocab)} vocabulary words")
+    history = []
+    if (d / HISTORY).is_file():
+        try:
+            history = json.loads((d / HISTORY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            history = []
+    return SavedModel(TrainConfig.from_dict(meta.get("config", {})), vocab, inp, out, meta.get("info", {}), history)

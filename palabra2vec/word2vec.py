@@ -1,0 +1,115 @@
+"""``Word2Vec``: corpus in, trained model out — the one call most users need."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import TrainConfig
+from .corpus import Corpus
+from .encoded import encode_corpus
+from .storage import SavedModel, load_model, save_model
+from .train import Trainer
+from .vectors import WordVectors
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+CorpusLike = Corpus | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]] | None
+
+
+def as_corpus(corpus: CorpusLike, config: TrainConfig, encoding: str | None = None, data_dir: str | None = None) -> Iterable[Sequence[str]]:
+    """Sentences from files/directories (tokenized per ``config``), token lists, or Don Quijote."""
+    if corpus is None:
+        from .datasets import quijote_path
+
+        return Corpus([quijote_path(data_dir)], config.tokenizer, config.lowercase, config.max_sentence_length, encoding)
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, (str, os.PathLike)) for p in corpus):
+        return Corpus(corpus, config.tokenizer, config.lowercase, config.max_sentence_length, encoding)
+    return corpus  # type: ignore[return-value]
+
+
+class Word2Vec:
+    """A trained skip-gram model: both tables, the vocabulary, the config and the history."""
+
+    def __init__(self, config: TrainConfig, vocab: Vocab, input: torch.Tensor, output: torch.Tensor,
+                 info: dict[str, Any] | None = None, history: list[dict[str, Any]] | None = None) -> None:
+        self.config = config
+        self.vocab = vocab
+        self.input = input  # (V, D) word vectors
+        self.output = output  # (V, D) context vectors
+        self.info = info or {}
+        self.history = history or []
+        self._wv: WordVectors | None = None
+
+    @classmethod
+    def train(
+        cls,
+        corpus: CorpusLike = None,
+        config: TrainConfig | None = None,
+        callbacks: Sequence[Any] = (),
+        progress: bool = True,
+        workdir: str | os.PathLike[str] | None = None,
+        encoding: str | None = None,
+        data_dir: str | None = None,
+    ) -> "Word2Vec":
+        """Read ``corpus`` (default: Don Quijote), build the vocabulary, train, return the model.
+
+        >>> model = Word2Vec.train("mi_corpus.txt", TrainConfig(epochs=5))  # doctest: +SKIP
+        >>> model.wv.most_similar("día")  # doctest: +SKIP
+        """
+        config = (config or TrainConfig()).validate()
+        t0 = time.perf_counter()
+        sentences = as_corpus(corpus, config, encoding, data_dir)
+        vocab, encoded = encode_corpus(sentences, config.min_count, workdir)
+        t_vocab = time.perf_counter() - t0
+        log.info("vocabulary: %d words (min_count %d) from %d corpus words in %.1fs",
+                 len(vocab), config.min_count, encoded.raw_words, t_vocab)
+        try:
+            trainer = Trainer(vocab, config, callbacks, progress)
+            state = trainer.train(encoded)
+            inp, out = trainer.tables()
+        finally:
+            encoded.close()
+        info = dict(
+            backend=trainer.backend_name,
+            device=str(trainer.device),
+            threads=config.threads,
+            corpus_words=encoded.raw_words,
+            vocab_words=len(vocab),
+            sentences=encoded.n_sentences,
+            epochs_done=state.epoch,
+            final_loss=state.loss,
+            seconds_vocab=round(t_vocab, 3),
+            seconds_train=round(state.elapsed, 3),
+            words_per_second_train=round(state.words_per_second, 1),
+            torch_version=torch.__version__,
+        )
+        return cls(config, vocab, inp.clone(), out.clone(), info, state.history)
+
+    @property
+    def wv(self) -> WordVectors:
+        """The word vectors (the input table), for queries."""
+        if self._wv is None:
+            self._wv = WordVectors(self.input.numpy(), self.vocab.index_to_key, self.vocab.counts)
+        return self._wv
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the model directory (see :mod:`palabra2vec.storage`)."""
+        return save_model(directory, SavedModel(self.config, self.vocab, self.input, self.output, self.info, self.history))
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> "Word2Vec":
+        m = load_model(directory)
+        return cls(m.config, m.vocab, m.input, m.output, m.info, m.history)
+
+    def __repr__(self) -> str:
+        return f"Word2Vec({len(self.vocab)} words x {self.config.vector_size} dims)"
