@@ -68,6 +68,28 @@ def _write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
+def _write_all(directory: Path, files: dict[str, bytes]) -> None:
+    """Write every ``name -> bytes`` to a synced temporary file in ``directory``, then rename
+    them all; on any error remove the temporary files and leave the old ones."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            staged.append((tmp, directory / name))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+
+
 def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     """Write ``model`` into ``directory`` (created if needed)."""
     from safetensors.torch import save
@@ -79,11 +101,16 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
             {"input": model.input.contiguous().float(), "output": model.output.contiguous().float()},
             metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)},
         )
-        atomic_write(d / TABLES, lambda f: f.write(data))
-        atomic_write(d / VOCAB, lambda f: f.write("".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist())).encode("utf-8")))
+        vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info}
-        _write_text(d / CONFIG, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-        _write_text(d / HISTORY, json.dumps(model.history, indent=2) + "\n")
+        # every file is written and synced under a temporary name first, then all are renamed:
+        # a full disk (ENOSPC) while writing leaves the previous model whole
+        _write_all(d, {
+            TABLES: data,
+            VOCAB: vocab.encode("utf-8"),
+            CONFIG: (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+            HISTORY: (json.dumps(model.history, indent=2) + "\n").encode("utf-8"),
+        })
     except OSError as e:
         raise Palabra2vecError(f"cannot save the model to {d}: {e.strerror or e}") from e
     return d

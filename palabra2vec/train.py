@@ -46,6 +46,11 @@ class TrainState:
     history: list[dict[str, Any]] = field(default_factory=list)  #: one record per epoch
     chunk_losses: list[tuple[int, float]] = field(default_factory=list)  #: (words_done, loss)
     stop: bool = False  #: a callback sets this to end training early
+    item: int = 0  #: work items of the current epoch done (the next one to train)
+    epoch_loss: float = 0.0  #: summed loss of the current epoch so far
+    epoch_terms: int = 0  #: loss terms of the current epoch so far
+    #: a callback sets this to have ``on_checkpoint`` called once no work item is in flight
+    checkpoint_requested: bool = False
 
     @property
     def words_per_second(self) -> float:
@@ -59,6 +64,7 @@ class Callback(Protocol):
     def on_chunk_end(self, state: TrainState) -> None: ...
     def on_epoch_end(self, state: TrainState) -> None: ...
     def on_train_end(self, state: TrainState) -> None: ...
+    def on_checkpoint(self, state: TrainState) -> None: ...  # quiescent: no item in flight
 
 
 def resolve_device(device: str) -> torch.device:
@@ -100,6 +106,24 @@ class Backend(Protocol):
         ...
 
 
+@torch.no_grad()
+def sgd_row_mean_step(weight: torch.Tensor, lr: float) -> None:
+    """SGD on a sparse embedding gradient, each row's summed gradient divided by how often
+    the row was looked up in the batch.
+
+    Hogwild word2vec applies one pair at a time, so a frequent word's vector moves, then is
+    re-scored; a minibatch sums all of its gradients at the old value and overshoots (it
+    diverges for words that fill a batch). Averaging per row keeps the step of word2vec.c
+    for rows seen once and bounds it for the rest.
+    """
+    g = weight.grad  # sparse, uncoalesced: one entry per lookup
+    idx, vals = g._indices()[0], g._values()  # (N,), (N, D)
+    rows, inverse, counts = torch.unique(idx, return_inverse=True, return_counts=True)
+    summed = torch.zeros(len(rows), weight.shape[1], dtype=vals.dtype, device=vals.device)
+    summed.index_add_(0, inverse, vals)  # (R, D)
+    weight.index_add_(0, rows, summed / counts[:, None].to(vals.dtype), alpha=-lr)
+
+
 class TorchBackend:
     """The readable path: the notebook's batches through :class:`SkipGram` and autograd."""
 
@@ -110,9 +134,8 @@ class TorchBackend:
         self.model = SkipGram(len(vocab), config.vector_size, sparse=sgd)
         self.model.reset_parameters(config.init, generator=gen)
         self.model.to(device)
-        if sgd:
-            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(self.model.parameters(), lr=config.alpha)
-        else:
+        self.optimizer: torch.optim.Optimizer | None = None
+        if not sgd:
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.alpha)
         # SGD follows word2vec.c: the summed loss; Adam follows the notebook: per-example means
         self.reduction = "sum" if sgd else "example_mean"
@@ -123,15 +146,17 @@ class TorchBackend:
         batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
         loss_sum, terms = 0.0, 0
         for i, batch in enumerate(batches):
-            if cfg.optimizer == "sgd":
-                for group in self.optimizer.param_groups:
-                    group["lr"] = alpha0 + (alpha1 - alpha0) * i / max(1, len(batches))
             center, ctx_neg, mask, label = batch.to(self.device)
             scores = self.model(center, ctx_neg)  # (B, 1, L)
             loss = masked_bce_loss(scores, label, mask, self.reduction)
-            self.optimizer.zero_grad(set_to_none=True)
+            self.model.zero_grad(set_to_none=True)
             loss.sum().backward()
-            self.optimizer.step()
+            if self.optimizer is None:
+                lr = alpha0 + (alpha1 - alpha0) * i / max(1, len(batches))
+                for table in (self.model.input.weight, self.model.output.weight):
+                    sgd_row_mean_step(table, lr)
+            else:
+                self.optimizer.step()
             with torch.no_grad():
                 per_pos = masked_bce_loss(scores.detach(), label, mask, "sum")
             loss_sum += float(per_pos)
@@ -202,6 +227,9 @@ class Trainer:
             torch.set_num_threads(config.threads)
             self.backend = TorchBackend(vocab, config, self.device, self.keep, self.noise)
         self.state = TrainState(epochs=config.epochs)
+        #: where training starts: (epoch from 1, work item); set by checkpoint.restore
+        self.start_epoch, self.start_item = 1, 0
+        self.in_flight = 0  #: work items submitted to threads and not yet accounted for
         log.info("backend %s on %s, %d threads", self.backend_name, self.device, config.threads)
 
     def _call(self, hook: str) -> None:
@@ -218,9 +246,10 @@ class Trainer:
         frac = min(1.0, words_done / max(1, self.state.words_total))
         return c.alpha - (c.alpha - c.min_alpha) * frac
 
-    def _items(self, corpus: EncodedCorpus) -> Iterator[tuple[int, np.ndarray]]:
+    def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         for i, chunk in enumerate(corpus.chunks(self.config.chunk_words)):
-            yield i, chunk
+            if i >= start_item:
+                yield i, chunk
 
     def train(self, corpus: EncodedCorpus) -> TrainState:
         """Train for ``config.epochs`` epochs over ``corpus``; return the final state."""
@@ -230,24 +259,30 @@ class Trainer:
         threads = c.threads if self.backend_name == "fast" else 1
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         bar = _progress_bar(corpus.raw_words * c.epochs, self.progress)
-        start = time.perf_counter()
+        bar.update(st.raw_words_done)  # nonzero when resuming
+        start = time.perf_counter() - st.elapsed
         self._call("on_train_begin")
         try:
-            for epoch in range(1, c.epochs + 1):
+            for epoch in range(self.start_epoch, c.epochs + 1):
                 st.epoch = epoch
-                ep_loss, ep_terms, ep_start = 0.0, 0, time.perf_counter()
-                for results in self._run_epoch(corpus, epoch, pool, threads):
+                first = self.start_item if epoch == self.start_epoch else 0
+                if first == 0:
+                    st.epoch_loss, st.epoch_terms = 0.0, 0
+                ep_start = time.perf_counter()
+                finished = True
+                for item, results in self._run_epoch(corpus, epoch, pool, threads, first):
                     for (loss, terms), n_words in results:
-                        ep_loss += loss
-                        ep_terms += terms
+                        st.epoch_loss += loss
+                        st.epoch_terms += terms
                         st.words_done += n_words
                         raw = int(round(n_words * raw_per_word))
                         st.raw_words_done += raw
                         bar.update(raw)
+                    st.item = item + 1
                     st.elapsed = time.perf_counter() - start
                     st.alpha = self._alpha(st.words_done)
-                    if ep_terms:
-                        st.loss = ep_loss / ep_terms
+                    if st.epoch_terms:
+                        st.loss = st.epoch_loss / st.epoch_terms
                         st.chunk_losses.append((st.words_done, st.loss))
                     bar.set_postfix_str(
                         f"epoch {epoch}/{c.epochs} loss {st.loss:.4f} lr {st.alpha:.5f} "
@@ -255,8 +290,15 @@ class Trainer:
                         refresh=False,
                     )
                     self._call("on_chunk_end")
-                    if st.stop:
-                        break
+                    if self.in_flight == 0:  # quiescent: the tables match the position
+                        if st.checkpoint_requested:
+                            st.checkpoint_requested = False
+                            self._call("on_checkpoint")
+                        if st.stop:
+                            finished = False
+                            break
+                if not finished:
+                    break
                 record = dict(
                     epoch=epoch,
                     loss=st.loss,
@@ -276,9 +318,15 @@ class Trainer:
         self._call("on_train_end")
         return st
 
-    def _run_epoch(self, corpus: EncodedCorpus, epoch: int, pool: ThreadPoolExecutor | None, threads: int):
-        """Yield lists of ((loss, terms), words) per group of work items, in order."""
-        words_before = self.state.words_done
+    def _run_epoch(self, corpus: EncodedCorpus, epoch: int, pool: ThreadPoolExecutor | None, threads: int,
+                   start_item: int = 0):
+        """Yield (item, [((loss, terms), words)]) per work item, in order, from ``start_item``.
+
+        When ``state.stop`` or ``state.checkpoint_requested`` is set, no new item is started
+        until the ones in flight are yielded (``self.in_flight`` drops to 0).
+        """
+        st = self.state
+        words_before = st.words_done
 
         def job(item: int, chunk: np.ndarray, w0: int):
             n = int((chunk >= 0).sum())
@@ -287,21 +335,28 @@ class Trainer:
 
         if pool is None:
             w = words_before
-            for item, chunk in self._items(corpus):
+            for item, chunk in self._items(corpus, start_item):
                 res = job(item, chunk, w)
                 w += res[1]
-                yield [res]
+                yield item, [res]
             return
         # keep 2 items per thread in flight; results come back in submission order
         pending: list = []
         w = words_before
-        for item, chunk in self._items(corpus):
-            pending.append(pool.submit(job, item, chunk, w))
+        for item, chunk in self._items(corpus, start_item):
+            pending.append((item, pool.submit(job, item, chunk, w)))
+            self.in_flight = len(pending)
             w += int((chunk >= 0).sum())
-            if len(pending) >= 2 * threads:
-                yield [pending.pop(0).result()]
+            while len(pending) >= 2 * threads or (pending and (st.stop or st.checkpoint_requested)):
+                done, fut = pending.pop(0)
+                self.in_flight = len(pending)
+                yield done, [fut.result()]
+            if st.stop:
+                return
         while pending:
-            yield [pending.pop(0).result()]
+            done, fut = pending.pop(0)
+            self.in_flight = len(pending)
+            yield done, [fut.result()]
 
     def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.backend.tables()

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
-from .errors import UnknownWordError, UsageError
+from .errors import Palabra2vecError, UsageError
 from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+Query = str | np.ndarray
 
 
 class WordVectors:
     """Word -> vector lookups and cosine-similarity queries.
 
     Mirrors gensim's ``KeyedVectors``: ``vectors``, ``index_to_key``, ``key_to_index``,
-    ``wv["día"]``, ``"día" in wv``, ``most_similar``, ``similarity``.
+    ``wv["día"]``, ``wv[["día", "noche"]]``, ``"día" in wv``, ``most_similar``,
+    ``most_similar_cosmul``, ``similarity``, ``doesnt_match``, ``load_word2vec_format``,
+    ``save_word2vec_format``. Unknown words raise :class:`~palabra2vec.errors.UnknownWordError`
+    (a ``KeyError``) naming the word and suggesting close vocabulary entries.
     """
 
     def __init__(self, vectors: np.ndarray, index_to_key: Sequence[str], counts: Sequence[int] | None = None) -> None:
@@ -24,6 +33,7 @@ class WordVectors:
             raise ValueError("vectors must be (len(index_to_key), dim)")
         self.vectors = vectors
         self.vocab = Vocab(index_to_key, counts if counts is not None else np.zeros(len(index_to_key), np.int64))
+        self._units: np.ndarray | None = None
         self._norms: np.ndarray | None = None
 
     # -- the gensim vocabulary surface ---------------------------------------------------
@@ -53,53 +63,144 @@ class WordVectors:
         i = self.get_index(word)
         return self.unit_vectors[i] if norm else self.vectors[i]
 
-    def __getitem__(self, word: str) -> np.ndarray:
-        return self.get_vector(word)
+    def get_vectors(self, words: Iterable[str], norm: bool = False) -> np.ndarray:
+        """Vectors of a batch of words, shape (len(words), D); any unknown word raises."""
+        ids = [self.get_index(w) for w in words]
+        table = self.unit_vectors if norm else self.vectors
+        return table[ids]  # (N, D)
+
+    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
+        if isinstance(word, str):
+            return self.get_vector(word)
+        return self.get_vectors(word)
+
+    @property
+    def norms(self) -> np.ndarray:
+        """L2 norm of each row (float32, as gensim's ``fill_norms``)."""
+        if self._norms is None:
+            self._norms = np.linalg.norm(self.vectors, axis=1)
+        return self._norms
 
     @property
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit length (zero rows stay zero), computed once."""
-        if self._norms is None:
-            n = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            self._norms = self.vectors / np.where(n > 0, n, 1.0)
-        return self._norms
+        if self._units is None:
+            n = self.norms[:, None]
+            self._units = self.vectors / np.where(n > 0, n, 1.0)
+        return self._units
 
     # -- queries ---------------------------------------------------------------------------
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words."""
-        return float(self.get_vector(w1, norm=True) @ self.get_vector(w2, norm=True))
+        a = self.vectors[self.get_index(w1)].astype(np.float64)
+        b = self.vectors[self.get_index(w2)].astype(np.float64)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
+
+    def _query(self, positive, negative, topn: int) -> tuple[list, list, list[int]]:
+        if isinstance(positive, (str, np.ndarray)):
+            positive = [positive]
+        if isinstance(negative, (str, np.ndarray)):
+            negative = [negative]
+        positive, negative = list(positive or []), list(negative or [])
+        if not positive and not negative:
+            raise UsageError("a query needs at least one word")
+        if topn < 1:
+            raise UsageError("topn must be at least 1")
+        ids = [self.get_index(w) for w in positive + negative if isinstance(w, str)]  # raises on unknown words
+        return positive, negative, ids
+
+    def _unit(self, item: Query) -> np.ndarray:
+        if isinstance(item, str):
+            return self.unit_vectors[self.get_index(item)]
+        v = np.asarray(item, dtype=np.float32)
+        if v.shape != (self.vector_size,):
+            raise UsageError(f"a query vector must have {self.vector_size} values, got shape {v.shape}")
+        n = np.linalg.norm(v)
+        return v / n if n > 0 else v
+
+    def _top(self, scores: np.ndarray, exclude: list[int], topn: int) -> list[tuple[str, float]]:
+        scores = scores.copy()
+        scores[[i for i in exclude if i < len(scores)]] = -np.inf
+        k = min(topn, len(scores) - len({i for i in exclude if i < len(scores)}))
+        if k <= 0:
+            return []
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.index_to_key[i], float(scores[i])) for i in best]
 
     def most_similar(
         self,
-        positive: str | Iterable[str] | None = None,
-        negative: Iterable[str] | None = None,
+        positive: Query | Iterable[Query] | None = None,
+        negative: Query | Iterable[Query] | None = None,
         topn: int = 10,
+        restrict_vocab: int | None = None,
     ) -> list[tuple[str, float]]:
-        """The ``topn`` words closest by cosine to mean(positive) - mean(negative) of the unit
-        vectors (3CosAdd), the query words excluded."""
-        if isinstance(positive, str):
-            positive = [positive]
-        positive, negative = list(positive or []), list(negative or [])
-        if not positive and not negative:
-            raise UsageError("most_similar needs at least one word")
-        if topn < 1:
-            raise UsageError("topn must be at least 1")
-        ids = [self.get_index(w) for w in positive + negative]
-        units = self.unit_vectors
-        query = units[ids[: len(positive)]].sum(axis=0) - units[ids[len(positive) :]].sum(axis=0)
-        norm = np.linalg.norm(query)
-        if norm > 0:
-            query = query / norm
-        sims = units @ query
-        sims[ids] = -np.inf
-        k = min(topn, len(sims) - len(set(ids)))
-        if k <= 0:
-            return []
-        best = np.argpartition(-sims, k - 1)[:k]
-        best = best[np.argsort(-sims[best], kind="stable")]
-        return [(self.index_to_key[i], float(sims[i])) for i in best]
+        """The ``topn`` words closest by cosine to the normalised mean of the unit vectors of
+        ``positive`` minus those of ``negative`` (3CosAdd, Mikolov et al. 2013), query words
+        excluded; only the first ``restrict_vocab`` (most frequent) words are candidates.
+        Words or raw vectors may be given, as in gensim."""
+        positive, negative, ids = self._query(positive, negative, topn)
+        mean = np.zeros(self.vector_size, dtype=np.float32)
+        for item in positive:
+            mean += self._unit(item)
+        for item in negative:
+            mean -= self._unit(item)
+        mean /= len(positive) + len(negative)
+        n = np.linalg.norm(mean)
+        if n > 0:
+            mean = (mean / n).astype(np.float32)
+        end = len(self) if not restrict_vocab else min(restrict_vocab, len(self))
+        norms = self.norms[:end]
+        sims = (self.vectors[:end] @ mean) / np.where(norms > 0, norms, 1.0)  # (end,) cosines, as gensim
+        return self._top(sims, ids, topn)
 
-    # -- loading ---------------------------------------------------------------------------
+    def most_similar_cosmul(
+        self,
+        positive: Query | Iterable[Query] | None = None,
+        negative: Query | Iterable[Query] | None = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """3CosMul (Levy & Goldberg 2014, eq. 4): prod_p cos'(w, p) / (prod_n cos'(w, n) + 1e-6),
+        with cosines shifted to [0, 1] as cos' = (1 + cos) / 2 (their footnote 7; gensim's rule).
+        Unlike gensim, ``restrict_vocab`` is honoured."""
+        positive, negative, ids = self._query(positive, negative, topn)
+        if not positive:
+            raise UsageError("most_similar_cosmul needs at least one positive word")
+        end = len(self) if not restrict_vocab else min(restrict_vocab, len(self))
+        units = self.unit_vectors[:end]  # (end, D)
+        num = np.ones(end, dtype=np.float64)
+        den = np.ones(end, dtype=np.float64)
+        for item in positive:
+            num *= (1.0 + units @ self._unit(item)) / 2.0
+        for item in negative:
+            den *= (1.0 + units @ self._unit(item)) / 2.0
+        scores = num / (den + 1e-6)  # (end,); den is 1 without negatives, as in gensim
+        return self._top(scores, ids, topn)
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add",
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """"``a`` is to ``b`` as ``c`` is to ?": words near b - a + c (``method="add"``, 3CosAdd)
+        or by 3CosMul (``method="mul"``); the three inputs are never answers."""
+        if method == "add":
+            return self.most_similar([b, c], [a], topn=topn, restrict_vocab=restrict_vocab)
+        if method == "mul":
+            return self.most_similar_cosmul([b, c], [a], topn=topn, restrict_vocab=restrict_vocab)
+        raise UsageError(f"analogy method must be 'add' or 'mul', not {method!r}")
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word farthest (by cosine) from the normalised mean of the words' unit vectors."""
+        words = list(words)
+        if len(words) < 2:
+            raise UsageError("doesnt_match needs at least two words")
+        units = self.get_vectors(words, norm=True)  # (N, D)
+        mean = units.mean(axis=0)
+        n = np.linalg.norm(mean)
+        sims = units @ (mean / n if n > 0 else mean)
+        return words[int(np.argmin(sims))]
+
+    # -- loading and saving ----------------------------------------------------------------
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "WordVectors":
         """Vectors of a model directory written by ``palabra2vec train``."""
@@ -108,5 +209,39 @@ class WordVectors:
         m = load_model(path)
         return cls(m.input.numpy(), m.vocab.index_to_key, m.vocab.counts)
 
+    @classmethod
+    def load_word2vec_format(cls, path: str | os.PathLike[str], binary: bool | None = None, encoding: str = "utf-8",
+                             unicode_errors: str = "replace", limit: int | None = None) -> "WordVectors":
+        """Read a word2vec.c / gensim / fastText ``.vec`` file; ``binary=None`` detects the kind.
+        See :func:`palabra2vec.formats.read_word2vec`."""
+        from .formats import read_word2vec
+
+        raw = read_word2vec(path, binary=binary, encoding=encoding, unicode_errors=unicode_errors, limit=limit)
+        return cls(raw.vectors, raw.words)
+
+    def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False, limit: int | None = None) -> Path:
+        """Write the word2vec text (or, ``binary=True``, word2vec.c binary) format, most frequent first."""
+        from .formats import save_word2vec_format
+
+        n = len(self) if limit is None else min(limit, len(self))
+        return save_word2vec_format(path, self.index_to_key[:n], self.vectors[:n], binary=binary)
+
+    def save_projector(self, directory: str | os.PathLike[str], limit: int | None = None) -> tuple[Path, Path]:
+        """Write ``vectors.tsv`` and ``metadata.tsv`` for the TensorBoard projector."""
+        from .formats import save_projector
+
+        n = len(self) if limit is None else min(limit, len(self))
+        return save_projector(directory, self.index_to_key[:n], self.vectors[:n])
+
     def __repr__(self) -> str:
         return f"WordVectors({len(self)} words x {self.vector_size} dims)"
+
+
+def load_vectors(path: str | os.PathLike[str], binary: bool | None = None) -> WordVectors:
+    """Vectors from a model directory (``palabra2vec train``) or a word2vec-format file."""
+    p = Path(path)
+    if p.is_dir():
+        return WordVectors.load(p)
+    if p.is_file():
+        return WordVectors.load_word2vec_format(p, binary=binary)
+    raise Palabra2vecError(f"no model directory or word2vec file at {p}")

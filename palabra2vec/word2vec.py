@@ -60,6 +60,7 @@ class Word2Vec:
         workdir: str | os.PathLike[str] | None = None,
         encoding: str | None = None,
         data_dir: str | None = None,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> "Word2Vec":
         """Read ``corpus`` (default: Don Quijote), build the vocabulary, train, return the model.
 
@@ -75,6 +76,13 @@ class Word2Vec:
                  len(vocab), config.min_count, encoded.raw_words, t_vocab)
         try:
             trainer = Trainer(vocab, config, callbacks, progress)
+            for cb in callbacks:  # callbacks that need the trainer (checkpoint.Checkpointer)
+                if hasattr(cb, "attach"):
+                    cb.attach(trainer)
+            if resume_from is not None:  # continue from a checkpoint (see checkpoint.py)
+                from .checkpoint import restore
+
+                restore(trainer, resume_from)
             state = trainer.train(encoded)
             inp, out = trainer.tables()
         finally:
@@ -86,7 +94,8 @@ class Word2Vec:
             corpus_words=encoded.raw_words,
             vocab_words=len(vocab),
             sentences=encoded.n_sentences,
-            epochs_done=state.epoch,
+            epochs_done=len(state.history),
+            stopped_early=state.stop,
             final_loss=state.loss,
             seconds_vocab=round(t_vocab, 3),
             seconds_train=round(state.elapsed, 3),

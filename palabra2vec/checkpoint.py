@@ -1,0 +1,279 @@
+"""Checkpoints: save a training run's position and tables, and continue from them.
+
+A checkpoint is one file, ``DIR/checkpoint.safetensors``, written atomically (temporary
+file, fsync, rename: :func:`palabra2vec.storage.atomic_write`), so a kill at any moment
+leaves the previous checkpoint whole. It holds
+
+- tensors: ``input`` and ``output`` tables, and for the torch backend the optimizer's
+  tensors (``optim.<param>.<name>``, e.g. Adam's ``exp_avg``);
+- metadata (JSON strings, nothing executable): the format and version, the config, the
+  position ``(epoch, item, words_done, raw_words_done)``, the epoch's running loss, the
+  history, a fingerprint of the vocabulary and the optimizer's non-tensor state.
+
+Training randomness is drawn per work item from ``(seed, epoch, item)`` and work items are
+cut deterministically from the encoded corpus, so the tables plus the position (plus the
+optimizer state) are all a run needs to continue exactly. Checkpoints are taken only when
+no work item is in flight (see ``TrainState.checkpoint_requested``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import TrainConfig
+from .errors import Palabra2vecError, UsageError
+from .storage import atomic_write
+from .train import FastBackend, TorchBackend, Trainer, TrainState
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.safetensors"
+FORMAT = "palabra2vec-checkpoint"
+FORMAT_VERSION = 1
+#: Default time between checkpoints (``--checkpoint-every``).
+DEFAULT_EVERY = "5m"
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*$", re.I)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``'30s'``, ``'5m'``, ``'1h'``, ``'0.2s'`` or a bare number of seconds.
+
+    >>> parse_duration("5m"), parse_duration("1.5h"), parse_duration("30")
+    (300.0, 5400.0, 30.0)
+    """
+    m = _DURATION.match(str(text))
+    if not m:
+        raise UsageError(f"bad duration {text!r}: use a number with s, m or h, like 30s, 5m, 1h")
+    seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    if seconds <= 0:
+        raise UsageError(f"duration {text!r} must be more than 0 seconds")
+    return seconds
+
+
+def vocab_fingerprint(vocab: Vocab) -> str:
+    """SHA-256 of the words and counts, in row order: equal vocabularies, equal prints."""
+    h = hashlib.sha256()
+    for w, c in zip(vocab.index_to_key, vocab.counts.tolist()):
+        h.update(f"{w}\t{c}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def _optimizer_parts(trainer: Trainer) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
+    """The torch optimizer's state split into tensors and a JSON-able rest."""
+    backend = trainer.backend
+    if not isinstance(backend, TorchBackend) or backend.optimizer is None:  # plain SGD: no state
+        return {}, None
+    sd = backend.optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    rest: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+    for pid, pstate in sd["state"].items():
+        for key, value in pstate.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                rest["state"].setdefault(str(pid), {})[key] = value
+    return tensors, rest
+
+
+def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path:
+    """Write ``directory/checkpoint.safetensors`` for ``trainer`` at its current position.
+
+    Call only when no work item is in flight (``on_checkpoint``, ``on_epoch_end``,
+    ``on_train_end``).
+    """
+    from safetensors.torch import save
+
+    st = trainer.state
+    complete = len(st.history) >= st.epoch and st.epoch > 0  # the current epoch is done
+    position = {
+        "epoch": st.epoch + 1 if complete else max(1, st.epoch),
+        "item": 0 if complete else st.item,
+        "words_done": st.words_done,
+        "raw_words_done": st.raw_words_done,
+        "epoch_loss": st.epoch_loss if not complete else 0.0,
+        "epoch_terms": st.epoch_terms if not complete else 0,
+        "loss": st.loss,
+        "elapsed": st.elapsed,
+    }
+    inp, out = trainer.tables()
+    tensors = {"input": inp.detach().cpu().contiguous().float(), "output": out.detach().cpu().contiguous().float()}
+    opt_tensors, opt_rest = _optimizer_parts(trainer)
+    tensors.update(opt_tensors)
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "backend": trainer.backend_name,
+        "config": json.dumps(trainer.config.to_dict()),
+        "position": json.dumps(position),
+        "history": json.dumps(st.history),
+        "chunk_losses": json.dumps(st.chunk_losses),
+        "vocab_size": str(len(trainer.vocab)),
+        "vocab_sha256": vocab_fingerprint(trainer.vocab),
+        "optimizer": json.dumps(opt_rest),
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    data = save(tensors, metadata=meta)
+    d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write(d / CHECKPOINT, lambda f: f.write(data))
+    except OSError as e:
+        raise Palabra2vecError(f"cannot write the checkpoint in {d}: {e.strerror or e}") from e
+    log.info("checkpoint: epoch %d item %d (%d words done) -> %s", position["epoch"], position["item"],
+             st.words_done, d / CHECKPOINT)
+    return d / CHECKPOINT
+
+
+def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
+    return (Path(directory) / CHECKPOINT).is_file()
+
+
+def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and decoded metadata of ``directory``'s checkpoint, checked."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(directory) / CHECKPOINT
+    if not path.is_file():
+        raise Palabra2vecError(f"no checkpoint in {directory} (nothing to resume; train without --resume)")
+    try:
+        tensors: dict[str, torch.Tensor] = {}
+        with safe_open(str(path), framework="pt") as f:
+            raw = f.metadata() or {}
+            for key in f.keys():
+                tensors[key] = f.get_tensor(key)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise Palabra2vecError(f"{path} is damaged or truncated: {e}") from e
+    if raw.get("format") != FORMAT:
+        raise Palabra2vecError(f"{path} is not a palabra2vec checkpoint")
+    if raw.get("format_version") != str(FORMAT_VERSION):
+        raise Palabra2vecError(f"{path} has checkpoint format version {raw.get('format_version')}; "
+                               f"this palabra2vec reads {FORMAT_VERSION}")
+    try:
+        meta = {
+            "backend": raw["backend"],
+            "config": json.loads(raw["config"]),
+            "position": json.loads(raw["position"]),
+            "history": json.loads(raw["history"]),
+            "chunk_losses": json.loads(raw.get("chunk_losses", "[]")),
+            "vocab_size": int(raw["vocab_size"]),
+            "vocab_sha256": raw["vocab_sha256"],
+            "optimizer": json.loads(raw.get("optimizer", "null")),
+        }
+    except (KeyError, ValueError) as e:
+        raise Palabra2vecError(f"{path} has damaged metadata: {e}") from e
+    if "input" not in tensors or "output" not in tensors:
+        raise Palabra2vecError(f"{path} lacks the input/output tables")
+    return tensors, meta
+
+
+def checkpoint_config(directory: str | os.PathLike[str]) -> TrainConfig:
+    """The config a checkpoint was trained with."""
+    return TrainConfig.from_dict(read_checkpoint(directory)[1]["config"])
+
+
+def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load ``directory``'s checkpoint into a fresh ``trainer``; return its position.
+
+    Fails clearly when the trainer's vocabulary (the re-encoded corpus) or table shape is
+    not the checkpoint's.
+    """
+    tensors, meta = read_checkpoint(directory)
+    v = trainer.vocab
+    if meta["vocab_size"] != len(v) or meta["vocab_sha256"] != vocab_fingerprint(v):
+        raise UsageError(
+            f"the corpus gives a different vocabulary ({len(v):,} words) than the checkpoint in "
+            f"{directory} ({meta['vocab_size']:,} words): resume with the same corpus and settings"
+        )
+    inp, out = tensors["input"], tensors["output"]
+    shape = (len(v), trainer.config.vector_size)
+    if tuple(inp.shape) != shape or tuple(out.shape) != shape:
+        raise Palabra2vecError(f"checkpoint tables are {tuple(inp.shape)}, expected {shape}")
+    if meta["backend"] != trainer.backend_name:
+        log.warning("checkpoint was trained with the %s backend, continuing with %s", meta["backend"], trainer.backend_name)
+    backend = trainer.backend
+    if isinstance(backend, FastBackend):
+        backend.syn0[...] = inp.numpy()
+        backend.syn1[...] = out.numpy()
+    elif isinstance(backend, TorchBackend):
+        with torch.no_grad():
+            backend.model.input.weight.copy_(inp)
+            backend.model.output.weight.copy_(out)
+        _restore_optimizer(backend, tensors, meta["optimizer"])
+    pos = meta["position"]
+    st: TrainState = trainer.state
+    st.words_done, st.raw_words_done = int(pos["words_done"]), int(pos["raw_words_done"])
+    st.epoch_loss, st.epoch_terms = float(pos["epoch_loss"]), int(pos["epoch_terms"])
+    st.loss, st.elapsed = float(pos["loss"]), float(pos["elapsed"])
+    st.history = list(meta["history"])
+    st.chunk_losses = [tuple(x) for x in meta["chunk_losses"]]
+    trainer.start_epoch, trainer.start_item = int(pos["epoch"]), int(pos["item"])
+    st.epoch, st.item = trainer.start_epoch - 1 if trainer.start_item == 0 else trainer.start_epoch, trainer.start_item
+    log.info("resuming at epoch %d, work item %d (%d words done)", trainer.start_epoch, trainer.start_item, st.words_done)
+    return pos
+
+
+def _restore_optimizer(backend: TorchBackend, tensors: dict[str, torch.Tensor], rest: dict[str, Any] | None) -> None:
+    if rest is None or backend.optimizer is None:
+        return
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = value
+    for pid, extra in rest.get("state", {}).items():
+        state.setdefault(int(pid), {}).update(extra)
+    try:
+        backend.optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise Palabra2vecError(f"the checkpoint's optimizer state does not fit this model: {e}") from e
+
+
+class Checkpointer:
+    """Callback: checkpoint every ``every`` seconds (when quiescent), at each epoch end and
+    when training stops early."""
+
+    def __init__(self, directory: str | os.PathLike[str], trainer: Trainer | None = None,
+                 every: float | str = DEFAULT_EVERY) -> None:
+        self.directory = Path(directory)
+        self.trainer = trainer  #: set by :meth:`attach` when the trainer is built later
+        self.every = parse_duration(every) if isinstance(every, str) else float(every)
+        self._last = time.monotonic()
+        self.saved = 0  #: checkpoints written
+
+    def attach(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+
+    def _save(self) -> None:
+        if self.trainer is not None:
+            save_checkpoint(self.directory, self.trainer)
+            self.saved += 1
+        self._last = time.monotonic()
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self._last = time.monotonic()
+
+    def on_chunk_end(self, state: TrainState) -> None:
+        if time.monotonic() - self._last >= self.every:
+            state.checkpoint_requested = True
+
+    def on_checkpoint(self, state: TrainState) -> None:
+        self._save()
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self._save()
+
+    def on_train_end(self, state: TrainState) -> None:
+        if state.stop:
+            self._save()
+

@@ -1,0 +1,34 @@
+import torch
+
+from palabra2vec.model import SkipGram, masked_bce_loss
+
+
+def test_loss_check_values():
+    """MISSION step 8."""
+    scores = torch.tensor([[1.1, -2.2, 3.3, -4.4]] * 2)
+    labels = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+    mask = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    loss = masked_bce_loss(scores, labels, mask)
+    assert torch.allclose(loss, torch.tensor([0.9352, 1.8462]), atol=1e-4)
+    # "sum" is the sum over real positions of the same terms
+    per_example_sum = loss * mask.sum(1)
+    assert torch.allclose(masked_bce_loss(scores, labels, mask, "sum"), per_example_sum.sum())
+
+
+def test_forward_shape_and_value():
+    m = SkipGram(20, 4)
+    centers = torch.tensor([[1], [2]])
+    cn = torch.tensor([[3, 4, 5], [6, 7, 0]])
+    out = m(centers, cn)
+    assert out.shape == (2, 1, 3)  # (batch, 1, max_len)
+    assert torch.allclose(out[1, 0, 1], m.input.weight[2] @ m.output.weight[7])
+
+
+def test_inits():
+    g = torch.Generator().manual_seed(0)
+    m = SkipGram(1000, 50)
+    m.reset_parameters("word2vec", g)
+    assert m.input.weight.abs().max() <= 0.5 / 50 and (m.output.weight == 0).all()
+    m.reset_parameters("xavier", g)
+    bound = (6 / (1000 + 50)) ** 0.5
+    assert m.output.weight.abs().max() <= bound and m.output.weight.abs().max() > bound * 0.9
