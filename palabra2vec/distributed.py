@@ -1,0 +1,331 @@
+"""Training on several processes or machines with ``torch.distributed``, launched by torchrun.
+
+``torchrun --nproc-per-node N -m palabra2vec train CORPUS... --output DIR --sync-every S``
+starts N copies of the command; each one (a *rank*) finds ``RANK``/``WORLD_SIZE`` in its
+environment and calls :func:`train`:
+
+1. **Shards by byte ranges.** Every plain-text file's body is cut into ``WORLD_SIZE`` byte
+   ranges, each moved forward to the next newline; rank r reads range r of every file (a
+   compressed file cannot be cut, so it goes whole to rank ``index % WORLD_SIZE``). No rank
+   reads everything: only each file's first lines (Gutenberg header, encoding sniffing).
+2. **One vocabulary.** Each rank counts its shard, writing provisional ids to its own file;
+   rank 0 gathers the per-rank counts, merges them and broadcasts the vocabulary. Ties are
+   broken by first sighting in the corpus order (file, range, position), so the vocabulary
+   is exactly the single-process one. Each rank then rewrites its ids with the merged vocab.
+3. **Local SGD with periodic averaging.** Each rank runs the ordinary :class:`Trainer` on
+   its shard (the usual learning-rate schedule over its own words). Every ``sync_every``
+   words (counted over all ranks) the updates since the last sync are averaged with one
+   ``all_reduce``: the row-wise mean over the ranks that changed the row (see
+   :class:`ModelAverager`). The same idea as pWord2Vec (Ji et al. 2016) and BlazingText
+   (Gupta & Khare 2017): exchange whole tables rarely instead of sparse gradients often.
+
+Only rank 0 writes the model. A rank that dies ends the job: torchrun stops the others, and a
+collective that waits longer than ``PALABRA2VEC_DIST_TIMEOUT`` seconds (default 600) fails.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from .config import TrainConfig
+from .corpus import (_GUTENBERG_END, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
+                     NOTEBOOK_SKIP_LINES, Corpus, _open_binary, _paragraphs, _sniff_encoding, _split_long,
+                     expand_paths, tokenize_spanish)
+from .encoded import EncodedCorpus
+from .errors import Palabra2vecError, UsageError
+from .vocab import Vocab
+
+log = logging.getLogger(__name__)
+
+#: Test hook: a rank whose number is in this variable exits (code 3) at its first sync.
+_DIE_ENV = "PALABRA2VEC_TEST_DIE_RANK"
+
+
+def world_size() -> int:
+    """``WORLD_SIZE`` set by torchrun; 1 when not launched by it."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise UsageError(f"WORLD_SIZE must be a whole number, got {os.environ['WORLD_SIZE']!r}") from None
+
+
+def is_distributed() -> bool:
+    return world_size() > 1
+
+
+def init(device: torch.device | None = None) -> None:
+    """Join the process group torchrun describes (gloo for CPU tensors, NCCL for CUDA ones)."""
+    if dist.is_initialized():
+        return
+    if "MASTER_ADDR" not in os.environ or "RANK" not in os.environ:
+        raise UsageError("WORLD_SIZE > 1 but RANK/MASTER_ADDR are not set: launch with torchrun")
+    timeout = timedelta(seconds=float(os.environ.get("PALABRA2VEC_DIST_TIMEOUT", "600")))
+    backend = "gloo"
+    if device is not None and device.type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        backend = "cpu:gloo,cuda:nccl"
+    dist.init_process_group(backend=backend, timeout=timeout)
+    log.info("rank %d of %d joined (%s, timeout %s)", dist.get_rank(), dist.get_world_size(), backend, timeout)
+
+
+def _collective(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a collective; a dead or stuck peer becomes a one-line Palabra2vecError."""
+    try:
+        return fn(*args, **kwargs)
+    except (RuntimeError, dist.DistBackendError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise Palabra2vecError(f"rank {dist.get_rank()}: {what} failed, another rank probably died or "
+                               f"hung ({first[:200]})") from e
+
+
+# -- 1. shards by byte ranges --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Piece:
+    """Bytes ``[start, end)`` of ``path`` (``end`` -1: a compressed file, read whole)."""
+
+    file: int  #: index of the file in corpus order
+    path: Path
+    start: int
+    end: int
+    encoding: str
+
+
+def _next_line_start(f: io.BufferedReader, pos: int, limit: int) -> int:
+    """The first line start at or after ``pos`` (``pos`` itself if a line starts there)."""
+    if pos <= 0:
+        return 0
+    f.seek(pos - 1)
+    while True:
+        block = f.read(1 << 16)
+        if not block:
+            return limit
+        i = block.find(b"\n")
+        if i >= 0:
+            return min(limit, f.tell() - len(block) + i + 1)
+
+
+def _body_start(f: io.BufferedReader, encoding: str, tokenizer: str) -> int:
+    """Where the text starts: after the Gutenberg START line (spanish) or 28 lines (notebook).
+
+    Only the first lines are read, as :func:`corpus.strip_gutenberg` looks no further."""
+    if tokenizer == "whitespace":
+        return 0
+    f.seek(0)
+    n = NOTEBOOK_SKIP_LINES if tokenizer == "notebook" else _GUTENBERG_HEADER_LINES
+    for i in range(n):
+        line = f.readline()
+        if not line:
+            return f.tell()
+        if tokenizer == "spanish" and _GUTENBERG_START.match(line.decode(encoding, "replace")):
+            return f.tell()
+    return f.tell() if tokenizer == "notebook" else 0
+
+
+def plan_pieces(files: Sequence[Path], rank: int, world: int, tokenizer: str, encoding: str | None) -> list[Piece]:
+    """This rank's pieces of ``files``: range ``rank`` of ``world`` newline-aligned byte ranges."""
+    out = []
+    for i, path in enumerate(files):
+        raw = _open_binary(path)
+        try:
+            head = raw.peek(65536)[:65536] if hasattr(raw, "peek") else b""
+        finally:
+            raw.close()
+        enc = encoding or _sniff_encoding(path, head)
+        if path.suffix.lower() in _OPENERS:
+            if i % world == rank:
+                out.append(Piece(i, path, 0, -1, enc))
+            continue
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            body = _body_start(f, enc, tokenizer)
+            lo = _next_line_start(f, body + (size - body) * rank // world, size) if rank else body
+            hi = _next_line_start(f, body + (size - body) * (rank + 1) // world, size) if rank + 1 < world else size
+        if hi > lo:
+            out.append(Piece(i, path, lo, hi, enc))
+    return out
+
+
+class _Bounded(io.RawIOBase):
+    """At most ``n`` bytes of an open file, from its current position."""
+
+    def __init__(self, f: io.BufferedReader, n: int) -> None:
+        self.f, self.left = f, n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.left)
+        if n <= 0:
+            return 0
+        data = self.f.read(n)
+        b[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def _piece_lines(piece: Piece) -> Iterator[str]:
+    """Lines of a byte range, decoded and cut as :func:`corpus.read_lines` does."""
+    with open(piece.path, "rb") as f:
+        f.seek(piece.start)
+        raw = io.BufferedReader(_Bounded(f, piece.end - piece.start), 1 << 16)
+        enc = "utf-8" if piece.start > 0 and piece.encoding == "utf-8-sig" else piece.encoding
+        text = io.TextIOWrapper(raw, encoding=enc, errors="replace", newline=None)
+        carry = ""
+        while True:
+            part = text.readline(MAX_LINE_CHARS)
+            if not part:
+                break
+            if part.endswith("\n") or len(part) < MAX_LINE_CHARS:
+                yield carry + part.rstrip("\n")
+                carry = ""
+                continue
+            part = carry + part
+            cut = max(part.rfind(" "), part.rfind("\t"))
+            cut = cut if cut > 0 else len(part)
+            yield part[:cut]
+            carry = part[cut:]
+        if carry:
+            yield carry
+
+
+def _has_end_marker(piece: Piece) -> bool:
+    """Does this range hold a Gutenberg END line? (A cheap byte test first.)"""
+    with open(piece.path, "rb") as f:
+        f.seek(piece.start)
+        left, tail = piece.end - piece.start, b""
+        while left > 0:
+            block = tail + f.read(min(left, 1 << 24))
+            left -= len(block) - len(tail)
+            if b"END OF THE PROJECT GUTENBERG" in block.upper() or b"END OF THIS PROJECT GUTENBERG" in block.upper():
+                return any(_GUTENBERG_END.match(line) for line in _piece_lines(piece))
+            tail = block[-64:]
+    return False
+
+
+def piece_sentences(piece: Piece, config: TrainConfig, after_end: bool = False) -> Iterator[list[str]]:
+    """Sentences of one piece, tokenized as :class:`corpus.Corpus` tokenizes the whole file."""
+    if piece.end < 0:  # compressed: the whole file, as a single-process run reads it
+        yield from Corpus([piece.path], config.tokenizer, config.lowercase, config.max_sentence_length, piece.encoding)
+        return
+    if after_end:
+        return
+    lines = _piece_lines(piece)
+    if config.tokenizer == "spanish":
+        def body() -> Iterator[str]:
+            for line in lines:
+                if _GUTENBERG_END.match(line):
+                    return
+                yield line
+        sentences: Iterator[list[str]] = (s for para in _paragraphs(body()) for s in tokenize_spanish(para, config.lowercase))
+    else:
+        sentences = (t for t in (line.split() for line in lines) if t)
+    for s in sentences:
+        yield from _split_long(s, config.max_sentence_length)
+
+
+# -- 2. one vocabulary, merged across ranks ------------------------------------------------
+
+def _count_shard(pieces: Sequence[Piece], skip: set[int], config: TrainConfig, path: Path) -> tuple[list[str], np.ndarray, np.ndarray, int, int]:
+    """Write provisional ids of this rank's shard; return (words in first-seen order, counts,
+    file of first sighting, raw words, sentences)."""
+    index: dict[str, int] = {}
+    first_file: list[int] = []
+    buf: list[int] = []
+    raw = sents = 0
+    with open(path, "wb") as out:
+        for piece in pieces:
+            for s in piece_sentences(piece, config, after_end=piece.file in skip):
+                n0 = len(index)
+                buf.extend([index.setdefault(w, len(index)) for w in s])
+                first_file.extend([piece.file] * (len(index) - n0))
+                buf.append(-1)
+                raw += len(s)
+                sents += 1
+                if len(buf) >= 1 << 18:
+                    np.array(buf, dtype=np.int32).tofile(out)
+                    buf = []
+        np.array(buf, dtype=np.int32).tofile(out)
+    ids = np.fromfile(path, dtype=np.int32)  # TODO(scale): count in blocks
+    counts = np.bincount(ids[ids >= 0], minlength=len(index)).astype(np.int64)
+    return list(index), counts, np.asarray(first_file, dtype=np.int64), raw, sents
+
+
+def merge_counts(parts: Sequence[tuple[list[str], np.ndarray, np.ndarray]], min_count: int) -> Vocab:
+    """Merge per-rank ``(words, counts, first_file)`` (list index = rank) into the vocabulary a
+    single process would build: counts summed, descending; ties by first sighting, i.e. by
+    (file, rank, position in the rank's shard)."""
+    total: dict[str, int] = {}
+    first: dict[str, tuple[int, int, int]] = {}
+    for rank, (words, counts, files) in enumerate(parts):
+        for pos, (w, c, fi) in enumerate(zip(words, counts.tolist(), files.tolist())):
+            total[w] = total.get(w, 0) + c
+            key = (fi, rank, pos)
+            if w not in first or key < first[w]:
+                first[w] = key
+    kept = sorted((w for w, c in total.items() if c >= min_count), key=lambda w: (-total[w], first[w]))
+    if not kept:
+        raise Palabra2vecError(f"no word occurs at least min_count={min_count} times ({len(total)} distinct words)")
+    return Vocab(kept, [total[w] for w in kept])
+
+
+def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig, workdir: str | os.PathLike[str] | None = None,
+                  encoding: str | None = None) -> tuple[Vocab, EncodedCorpus]:
+    """Read this rank's shard, merge the vocabulary over all ranks, encode the shard."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    pieces = plan_pieces(expand_paths(corpus), rank, world, config.tokenizer, encoding)
+    # a Gutenberg END line ends its file: ranges after the one holding it are skipped
+    n_files = len(expand_paths(corpus))
+    end_rank = torch.full((n_files,), world, dtype=torch.int64)
+    if config.tokenizer == "spanish":
+        for p in pieces:
+            if p.end >= 0 and _has_end_marker(p):
+                end_rank[p.file] = rank
+    _collective("END-marker exchange", dist.all_reduce, end_rank, op=dist.ReduceOp.MIN)
+    skip = {p.file for p in pieces if p.end >= 0 and end_rank[p.file] < rank}
+    tmp = Path(tempfile.mkdtemp(prefix=f"palabra2vec-rank{rank}-", dir=workdir))
+    try:
+        words, counts, files, raw, sents = _count_shard(pieces, skip, config, tmp / "provisional.i32")
+        gathered: list[Any] = [None] * world if rank == 0 else []
+        _collective("vocabulary gather", dist.gather_object, (words, counts, files), gathered if rank == 0 else None, dst=0)
+        msg: list[Any] = [None]
+        if rank == 0:
+            try:
+                v = merge_counts(gathered, config.min_count)
+                msg = [(v.index_to_key, v.counts)]
+            except Palabra2vecError as e:
+                msg = [str(e)]
+            del gathered
+        _collective("vocabulary broadcast", dist.broadcast_object_list, msg, src=0)
+        if isinstance(msg[0], str):
+            raise Palabra2vecError(msg[0])
+        vocab = Vocab(*msg[0])
+        remap = np.array([vocab.key_to_index.get(w, -2) for w in words] or [0], dtype=np.int32)
+        ids = np.fromfile(tmp / "provisional.i32", dtype=np.int32)
+        mapped = np.where(ids < 0, -1, remap[np.maximum(ids, 0)])
+        mapped = mapped[mapped != -2]
+        mapped.tofile(tmp / "ids.i32")
+        (tmp / "provisional.i32").unlink()
+        totals = torch.tensor([raw, sents], dtype=torch.int64)
+        _collective("word-count exchange", dist.all_reduce, totals)
+        log.info("rank %d: %d pieces, %d of %d corpus words; vocabulary %d words", rank, len(pieces), raw,
+                 int(totals[0]), len(vocab))
+        return vocab, EncodedCorpus(tmp / "ids.i32", int(mapped.size), raw, sents, len(words), owns_dir=tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,111 @@
+"""The compiled kernel against the readable path: one SGD step of fast.window_update equals
+autograd on SkipGram with the summed masked BCE loss; and invariants of fast.train_chunk."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from palabra2vec import fast
+from palabra2vec.model import SkipGram, masked_bce_loss
+
+pytestmark = pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+
+
+def _autograd_step(syn0, syn1, ctx, outs, alpha):
+    """Plain SGD on the summed loss of every (ctx[a], outs[o]) pair, labels 1 for outs[0]."""
+    V, D = syn0.shape
+    model = SkipGram(V, D)
+    with torch.no_grad():
+        model.input.weight.copy_(torch.from_numpy(syn0))
+        model.output.weight.copy_(torch.from_numpy(syn1))
+    m, n = len(ctx), len(outs)
+    centers = torch.tensor(ctx, dtype=torch.long).reshape(m, 1)  # (m, 1)
+    ctx_neg = torch.tensor(outs, dtype=torch.long).expand(m, n)  # (m, 1+K)
+    labels = torch.zeros(m, n)
+    labels[:, 0] = 1.0
+    loss = masked_bce_loss(model(centers, ctx_neg), labels, torch.ones(m, n), "sum")
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= alpha * p.grad
+    return model.input.weight.detach().numpy(), model.output.weight.detach().numpy(), loss.item()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_window_update_matches_autograd(seed):
+    rng = np.random.default_rng(seed)
+    V, D, K = 7, 8, 3
+    syn0 = rng.normal(0, 0.5, (V, D)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (V, D)).astype(np.float32)
+    m = int(rng.integers(1, 5))
+    ctx = rng.integers(0, V, m).astype(np.int32)
+    outs = rng.integers(0, V, K + 1).astype(np.int32)
+    if seed % 2 == 0:  # duplicate ids on both sides: their gradients must add up
+        ctx = np.concatenate([ctx, ctx[:1]]).astype(np.int32)
+        outs[2] = outs[1]
+        m += 1
+    alpha = 0.3
+    want0, want1, want_loss = _autograd_step(syn0, syn1, ctx.tolist(), outs.tolist(), alpha)
+    g = np.empty((m, K + 1), np.float32)
+    gin = np.empty((m, D), np.float32)
+    got0, got1 = syn0.copy(), syn1.copy()
+    loss = fast.window_update(got0, got1, ctx, m, outs, K + 1, np.float32(alpha), g, gin, True)
+    np.testing.assert_allclose(got0, want0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got1, want1, rtol=1e-5, atol=1e-6)
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+    assert not np.allclose(got0, syn0)  # the step did something
+
+
+def _chunk(sentences):
+    return np.array([i for s in sentences for i in (*s, -1)], dtype=np.int32)
+
+
+def _run(chunk, V=6, D=4, keep=None, window=1, alpha=0.0, seed=5, max_sentence=1000, syn1_zero=True):
+    rng = np.random.default_rng(0)
+    syn0 = rng.uniform(-0.5 / D, 0.5 / D, (V, D)).astype(np.float32)
+    syn1 = np.zeros((V, D), np.float32) if syn1_zero else rng.normal(0, 0.1, (V, D)).astype(np.float32)
+    keep = np.ones(V, np.float32) if keep is None else keep
+    prob, alias = np.ones(V, np.float32), np.arange(V, dtype=np.int32)  # uniform noise
+    before = syn0.copy(), syn1.copy()
+    loss, terms, pairs = fast.train_chunk(chunk, syn0, syn1, keep, prob, alias, window, 2,
+                                          alpha, alpha, seed, max_sentence, 1)
+    return before, (syn0, syn1), loss, terms, pairs
+
+
+def test_train_chunk_counts_pairs_within_sentences():
+    sentences = [[0, 1, 2, 3], [4, 5], [1], [2, 3, 4]]
+    # window 1: every token pairs with its neighbours in its own sentence only
+    _, _, loss, terms, pairs = _run(_chunk(sentences))
+    assert pairs == sum(2 * (len(s) - 1) for s in sentences) == 12
+    # zero output table: every score is 0, each term costs log 2; all centers tracked
+    assert terms == pairs * 3
+    assert loss == pytest.approx(terms * math.log(2), rel=1e-5)
+
+
+def test_train_chunk_alpha_zero_changes_nothing_and_keep_zero_trains_nothing():
+    chunk = _chunk([[0, 1, 2, 3, 4, 5]] * 3)
+    before, after, *_ = _run(chunk, alpha=0.0, window=3, syn1_zero=False)
+    assert np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1])
+    before, after, loss, terms, pairs = _run(chunk, alpha=0.1, keep=np.zeros(6, np.float32))
+    assert pairs == terms == 0 and loss == 0.0
+    assert np.array_equal(before[0], after[0])
+
+
+def test_train_chunk_touches_only_input_rows_of_its_words_and_is_deterministic():
+    chunk = _chunk([[0, 1, 2], [2, 1, 0, 1]])
+    before, after, *_ = _run(chunk, alpha=0.05, window=2, seed=9, syn1_zero=False)
+    assert np.array_equal(before[0][3:], after[0][3:])  # words 3..5 are not in the chunk
+    assert not np.array_equal(before[0][:3], after[0][:3])
+    _, again, *_ = _run(chunk, alpha=0.05, window=2, seed=9, syn1_zero=False)
+    assert np.array_equal(after[0], again[0]) and np.array_equal(after[1], again[1])
+    _, other, *_ = _run(chunk, alpha=0.05, window=2, seed=10, syn1_zero=False)
+    assert not np.array_equal(after[1], other[1])
+
+
+def test_train_chunk_cuts_sentences_at_max_sentence():
+    _, _, _, _, pairs = _run(_chunk([list(range(6)) * 3]), max_sentence=10)
+    assert pairs == 2 * (10 - 1)
