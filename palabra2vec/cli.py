@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(30s, 5m, 1h; default %(default)s)")
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run whose checkpoint is in --output")
+    t.add_argument("--sync-every", type=_positive_int, default=1_000_000, metavar="WORDS",
+                   help="under torchrun: average the ranks' tables every WORDS words, all ranks "
+                        "together (default %(default)s; see docs/readme-distributed.md)")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
 
@@ -190,6 +193,28 @@ def _resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
     return saved.validate()
 
 
+def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path) -> int:
+    """``train`` on one rank of a torchrun job; only rank 0 writes and prints."""
+    from . import distributed
+
+    if args.resume:
+        raise UsageError("--resume is not supported under torchrun yet; run it without torchrun")
+    try:
+        model = distributed.train(args.corpus or None, config, args.sync_every, progress=not args.quiet,
+                                  encoding=args.encoding, data_dir=args.data_dir)
+        if distributed.rank() == 0:
+            model.save(out)
+            info = model.info
+            print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+            print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs on {info['world_size']} "
+                  f"ranks: training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s; "
+                  f"{info['syncs']} syncs of {info['sync_bytes']:,} bytes each took {info['sync_seconds']:.2f}s; "
+                  f"final loss {info['final_loss']:.4f}")
+    finally:
+        distributed.finish()
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
     from .word2vec import Word2Vec
@@ -207,6 +232,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         if out.is_dir() and any(out.iterdir()) and not args.overwrite:
             raise UsageError(f"{out} already exists; choose another --output, pass --overwrite, "
                              "or --resume to continue an interrupted run")
+    from .distributed import is_distributed
+
+    if is_distributed():  # launched by torchrun with WORLD_SIZE > 1
+        return _train_distributed(args, config, out)
     from .training_log import TrainingLog
 
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes

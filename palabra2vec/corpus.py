@@ -64,6 +64,10 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
         raise Palabra2vecError(f"cannot open {path}: {e.strerror or e}") from e
 
 
+#: A well-formed UTF-8 sequence of 2-4 bytes (rare by chance in Latin-1 text).
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def _sniff_encoding(path: Path, head: bytes) -> str:
     """UTF-8 unless the first block is not UTF-8 (then Latin-1, with a warning)."""
     if b"\x00" in head:
@@ -72,6 +76,9 @@ def _sniff_encoding(path: Path, head: bytes) -> str:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8-sig"
     except UnicodeDecodeError:
+        if _UTF8_MULTIBYTE.search(head):  # valid UTF-8 letters too: mixed encodings
+            # read as UTF-8; the stray bytes are replaced and reported once, at the end
+            return "utf-8-sig"
         log.warning("%s is not UTF-8; reading it as Latin-1 (use --encoding to choose)", path)
         return "latin-1"
 
@@ -125,7 +132,7 @@ def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Ite
         except (OSError, EOFError, lzma.LZMAError) as e:
             raise Palabra2vecError(f"cannot read {path}: {e}") from e
         if errors_seen:
-            log.warning("%s: %d undecodable byte sequences replaced", path, errors_seen)
+            log.warning("%s: %d undecodable byte sequences replaced (use --encoding to choose)", path, errors_seen)
     finally:
         raw.close()
 
@@ -230,6 +237,11 @@ class Corpus:
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.max_sentence_length = max_sentence_length
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise UsageError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
         self.encoding = encoding
 
     def _file_sentences(self, path: Path) -> Iterator[list[str]]:

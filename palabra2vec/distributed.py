@@ -329,3 +329,153 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# -- 3. local SGD with periodic averaging --------------------------------------------------
+
+def _live_tables(trainer: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tables the backend trains, in place (not copies), on their device."""
+    model = getattr(trainer.backend, "model", None)
+    if model is not None:
+        return model.input.weight.data, model.output.weight.data
+    return trainer.backend.tables()  # FastBackend: torch views of its NumPy tables
+
+
+class ModelAverager:
+    """Callback: every ``sync_every`` words (all ranks together) average the tables' updates.
+
+    With ``ref`` the tables at the last sync and ``d_r = W_r - ref`` rank r's update since,
+    the new tables are ``ref + sum_r d_r / n`` where ``n`` is, per row, the number of ranks
+    whose update of that row is nonzero (``average="rows"``) or the number of ranks
+    (``average="mean"``: plain model averaging, as pWord2Vec and BlazingText). A rare word seen
+    by one rank keeps its whole update with "rows"; plain averaging divides it by the number
+    of ranks. One all_reduce per sync carries both tables' updates plus two row counts:
+    ``(2 V D + 2 V) * 4`` bytes. Updates written by other threads while the sync runs are
+    kept (the correction is added, the tables are not overwritten).
+    """
+
+    def __init__(self, sync_every: int, average: str = "rows") -> None:
+        if sync_every < 1:
+            raise UsageError("--sync-every must be at least 1 word")
+        if average not in ("rows", "mean"):
+            raise UsageError(f"unknown averaging {average!r} (rows, mean)")
+        self.sync_every, self.average = sync_every, average
+        self.syncs, self.seconds, self.bytes = 0, 0.0, 0
+        self.trainer: Any = None
+
+    def attach(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, state: Any) -> None:
+        self.tables = _live_tables(self.trainer)
+        for t in self.tables:  # every rank starts from rank 0's tables
+            _collective("initial broadcast", dist.broadcast, t, src=0)
+        self.refs = [t.clone() for t in self.tables]
+        mine = torch.tensor([state.words_total], dtype=torch.int64)
+        _collective("word-count exchange", dist.all_reduce, mine)
+        self.n_syncs = max(1, round(int(mine) / self.sync_every))
+        self.local_total = max(1, state.words_total)
+        self.next = 1
+        log.info("averaging the tables %d times (every %d words over %d ranks, %s)", self.n_syncs,
+                 self.sync_every, dist.get_world_size(), self.average)
+
+    def on_chunk_end(self, state: Any) -> None:
+        while self.next <= self.n_syncs and state.words_done * self.n_syncs >= self.next * self.local_total:
+            self.sync()
+
+    def on_train_end(self, state: Any) -> None:
+        while self.next <= self.n_syncs:  # the same number of collectives on every rank
+            self.sync()
+
+    @torch.no_grad()
+    def sync(self) -> None:
+        """One averaging round (a collective: every rank must call it)."""
+        if os.environ.get(_DIE_ENV) == str(dist.get_rank()):
+            log.error("rank %d exits on purpose (%s is set)", dist.get_rank(), _DIE_ENV)
+            os._exit(3)
+        t0 = time.perf_counter()
+        deltas = [t - r for t, r in zip(self.tables, self.refs)]  # (V, D) each
+        touched = [(d != 0).any(dim=1).to(d.dtype) for d in deltas]  # (V,) each
+        buf = torch.cat([d.reshape(-1) for d in deltas] + touched)
+        _collective("table averaging", dist.all_reduce, buf)
+        world = dist.get_world_size()
+        pos = 0
+        sums = []
+        for d in deltas:
+            sums.append(buf[pos: pos + d.numel()].view_as(d))
+            pos += d.numel()
+        for t, r, d, s in zip(self.tables, self.refs, deltas, sums):
+            n = buf[pos: pos + len(d)].clamp_(min=1) if self.average == "rows" else torch.full_like(buf[:1], world)
+            pos += len(d)
+            avg = s / n[:, None] if self.average == "rows" else s / world  # (V, D)
+            t.add_(avg - d)  # = ref + avg, plus whatever threads wrote meanwhile
+            r.add_(avg)
+        self.syncs += 1
+        self.next += 1
+        self.bytes += buf.numel() * buf.element_size()
+        self.seconds += time.perf_counter() - t0
+
+
+def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, sync_every: int = 1_000_000,
+          callbacks: Sequence[Any] = (), progress: bool = True, workdir: str | os.PathLike[str] | None = None,
+          encoding: str | None = None, data_dir: str | None = None, average: str = "rows") -> Any:
+    """Train one model over all ranks (call it on every rank, under torchrun); every rank
+    returns the same :class:`Word2Vec`. ``info`` holds the distributed figures."""
+    from .config import default_threads
+    from .train import Trainer, resolve_device
+    from .word2vec import Word2Vec
+
+    config = config.validate()
+    device = resolve_device(config.device)
+    init(device)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if config.threads == default_threads():  # the cores are shared by the ranks of a machine
+        config.threads = max(1, config.threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    if corpus is None:  # Don Quijote: rank 0 downloads it first
+        from .datasets import quijote_path
+
+        if rank == 0:
+            quijote_path(data_dir)
+        _collective("barrier", dist.barrier)
+        corpus = [quijote_path(data_dir)]
+    elif isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    t0 = time.perf_counter()
+    vocab, encoded = build_sharded(corpus, config, workdir, encoding)
+    t_vocab = time.perf_counter() - t0
+    averager = ModelAverager(sync_every, average)
+    try:
+        trainer = Trainer(vocab, config, [averager, *callbacks], progress and rank == 0)
+        averager.attach(trainer)
+        state = trainer.train(encoded)
+        inp, out = trainer.tables()
+    finally:
+        encoded.close()
+    figures = torch.tensor([encoded.raw_words, encoded.n_sentences, state.elapsed * 1e6], dtype=torch.float64)
+    total = figures.clone()
+    _collective("summary", dist.all_reduce, total)
+    slowest = figures[2:].clone()
+    _collective("summary", dist.all_reduce, slowest, op=dist.ReduceOp.MAX)
+    seconds = float(slowest[0]) / 1e6
+    info = dict(
+        backend=trainer.backend_name, device=str(trainer.device), threads=config.threads,
+        corpus_words=int(total[0]), vocab_words=len(vocab), sentences=int(total[1]),
+        epochs_done=len(state.history), stopped_early=state.stop, final_loss=state.loss,
+        seconds_vocab=round(t_vocab, 3), seconds_train=round(seconds, 3),
+        words_per_second_train=round(int(total[0]) * len(state.history) / max(seconds, 1e-9), 1),
+        torch_version=torch.__version__, world_size=world, sync_every=sync_every, averaging=average,
+        syncs=averager.syncs, sync_bytes=averager.bytes // max(1, averager.syncs),
+        sync_seconds=round(averager.seconds, 3),
+    )
+    return Word2Vec(config, vocab, inp.clone(), out.clone(), info, state.history)
+
+
+def rank() -> int:
+    """This process's rank (0 when not distributed)."""
+    return dist.get_rank() if dist.is_initialized() else int(os.environ.get("RANK", "0"))
+
+
+def finish() -> None:
+    """Leave the process group (every rank, after the last collective)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

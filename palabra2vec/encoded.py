@@ -22,16 +22,7 @@ from .vocab import Vocab
 
 log = logging.getLogger(__name__)
 
-_FLUSH = 1 << 18  # tokens buffered in Python before they go to disk
-_SEP = object()  # sentence separator in the token buffer: equal to no token
-
-
-class _Index(dict):
-    """word -> provisional id, numbering new words in order of first appearance."""
-
-    def __missing__(self, word: str) -> int:
-        i = self[word] = len(self) - 1  # minus the separator's entry
-        return i
+_FLUSH = 1 << 18  # ids buffered in Python before they go to disk
 
 
 class EncodedCorpus:
@@ -113,37 +104,34 @@ def encode_corpus(
     tmp = Path(tempfile.mkdtemp(prefix="palabra2vec-", dir=workdir))
     try:
         prov_path = tmp / "provisional.i32"
-        index = _Index()
-        index[_SEP] = -1  # the end of a sentence
-        lookup = index.__getitem__
+        index: dict[str, int] = {}
+        setdefault = index.setdefault
         counts = np.zeros(0, dtype=np.int64)
-        buf: list[object] = []
-        extend, append = buf.extend, buf.append
+        buf: list[int] = []
         raw_words = n_sentences = 0
         with open(prov_path, "wb") as out:
 
             def flush() -> None:
-                # one C-level pass: dict lookups, new words numbered by __missing__
-                nonlocal counts, raw_words
-                arr = np.fromiter(map(lookup, buf), dtype=np.int32, count=len(buf))
+                nonlocal counts, buf
+                arr = np.array(buf, dtype=np.int32)
                 arr.tofile(out)
-                if len(index) - 1 > counts.size:
-                    counts = np.concatenate([counts, np.zeros(len(index) - 1 - counts.size, np.int64)])
+                if len(index) > counts.size:
+                    counts = np.concatenate([counts, np.zeros(len(index) - counts.size, np.int64)])
                 counts += np.bincount(arr[arr >= 0], minlength=counts.size)
-                raw_words += len(buf)
-                if on_progress:
-                    on_progress(len(buf))
-                buf.clear()
+                buf = []
 
             for sentence in sentences:
-                extend(sentence)
-                append(_SEP)
+                buf.extend([setdefault(w, len(index)) for w in sentence])
+                buf.append(-1)
+                raw_words += len(sentence)
                 n_sentences += 1
                 if len(buf) >= _FLUSH:
+                    if on_progress:
+                        on_progress(len(buf))
                     flush()
+            if on_progress:
+                on_progress(len(buf))
             flush()
-        raw_words -= n_sentences
-        del index[_SEP]
         if raw_words == 0:
             raise Palabra2vecError("the corpus is empty: no words found")
         words = list(index)

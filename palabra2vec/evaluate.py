@@ -16,6 +16,8 @@ What we add: files without ``: section`` lines (one section named after the file
 space-separated pair files (tabs win: SemEval-2017 has multiword entries with spaces),
 Latin-1 files, a UTF-8 byte-order mark, and coverage in every result. gensim reads
 the BOM as part of the first word, and fails on Latin-1 and section-less analogy files.
+A pair of a word with itself (SemEval-2017 has "mojito mojito") scores exactly 1; gensim's
+float32 cosine gives 1 plus or minus a few ulps there, which only reorders such ties.
 """
 
 from __future__ import annotations
@@ -154,7 +156,10 @@ def evaluate_word_pairs(
             oov += 1
             continue
         gold.append(sim)
-        model.append(wv.similarity(wv.index_to_key[ok[a]], wv.index_to_key[ok[b]]))
+        if ok[a] == ok[b]:  # a word with itself: exactly 1 (gensim's float32 gives 1 +- a few ulps)
+            model.append(1.0 if wv.norms[ok[a]] > 0 else 0.0)
+        else:
+            model.append(wv.similarity(wv.index_to_key[ok[a]], wv.index_to_key[ok[b]]))
     if not gold:
         raise Palabra2vecError(f"{path}: no word pair could be scored ({oov} out of vocabulary, "
                                f"{skipped} malformed lines)")

@@ -263,7 +263,7 @@ def loss(
         ax_l.plot(x[chunk], data["loss"][chunk], color=ORIGINAL, lw=1, alpha=0.8,
                   label="running mean within the epoch, per chunk")
         wps = data["words_per_second"][chunk]
-        ax_w.plot(x[chunk], wps, color=ORIGINAL, lw=0.6, alpha=0.35, label="per chunk")
+        ax_w.plot(x[chunk], wps, color=ORIGINAL, lw=0.6, alpha=0.35, label="per chunk (over the last chunks)")
         ax_w.plot(x[chunk], _smooth(wps, 9), color=ORIGINAL, lw=1.8, label="per chunk, smoothed")
     if epoch.any():
         ax_l.plot(x[epoch], data["loss"][epoch], "o-", color=SUBSAMPLED, lw=2, ms=6, label="end of epoch")
@@ -279,6 +279,9 @@ def loss(
     ax_l.grid(axis="y", alpha=0.3)
     ax_w.set_ylabel("corpus words / s")
     ax_w.set_xlabel("epochs")
+    from matplotlib.ticker import MaxNLocator
+
+    ax_w.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_w.set_ylim(bottom=0)
     ax_w.yaxis.set_major_formatter(_human_formatter())
     ax_w.legend(frameon=False, fontsize=9, loc="lower right")
