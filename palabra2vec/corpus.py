@@ -173,6 +173,9 @@ def _paragraphs(lines: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterat
                 yield " ".join(buf)
                 buf, size = [], 0
             continue
+        if buf and size + len(line) > max_chars:  # keep paragraphs near max_chars at most
+            yield " ".join(buf)
+            buf, size = [], 0
         buf.append(line)
         size += len(line)
         if size >= max_chars:

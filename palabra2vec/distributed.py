@@ -357,8 +357,8 @@ class ModelAverager:
     def __init__(self, sync_every: int, average: str = "rows") -> None:
         if sync_every < 1:
             raise UsageError("--sync-every must be at least 1 word")
-        if average not in ("rows", "mean"):
-            raise UsageError(f"unknown averaging {average!r} (rows, mean)")
+        if average not in ("rows", "mean", "sum"):
+            raise UsageError(f"unknown averaging {average!r} (rows, mean, sum)")
         self.sync_every, self.average = sync_every, average
         self.syncs, self.seconds, self.bytes = 0, 0.0, 0
         self.trainer: Any = None
@@ -405,9 +405,9 @@ class ModelAverager:
             sums.append(buf[pos: pos + d.numel()].view_as(d))
             pos += d.numel()
         for t, r, d, s in zip(self.tables, self.refs, deltas, sums):
-            n = buf[pos: pos + len(d)].clamp_(min=1) if self.average == "rows" else torch.full_like(buf[:1], world)
+            n = buf[pos: pos + len(d)].clamp_(min=1)  # (V,) ranks that changed each row
             pos += len(d)
-            avg = s / n[:, None] if self.average == "rows" else s / world  # (V, D)
+            avg = s / n[:, None] if self.average == "rows" else s / world if self.average == "mean" else s  # (V, D)
             t.add_(avg - d)  # = ref + avg, plus whatever threads wrote meanwhile
             r.add_(avg)
         self.syncs += 1
@@ -418,9 +418,12 @@ class ModelAverager:
 
 def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, sync_every: int = 1_000_000,
           callbacks: Sequence[Any] = (), progress: bool = True, workdir: str | os.PathLike[str] | None = None,
-          encoding: str | None = None, data_dir: str | None = None, average: str = "rows") -> Any:
+          encoding: str | None = None, data_dir: str | None = None, average: str | None = None) -> Any:
     """Train one model over all ranks (call it on every rank, under torchrun); every rank
-    returns the same :class:`Word2Vec`. ``info`` holds the distributed figures."""
+    returns the same :class:`Word2Vec`. ``info`` holds the distributed figures.
+
+    ``average``: ``rows`` or ``mean`` (see :class:`ModelAverager`); default from the
+    ``PALABRA2VEC_DIST_AVERAGE`` variable, else ``rows``."""
     from .config import default_threads
     from .train import Trainer, resolve_device
     from .word2vec import Word2Vec
@@ -443,6 +446,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     t0 = time.perf_counter()
     vocab, encoded = build_sharded(corpus, config, workdir, encoding)
     t_vocab = time.perf_counter() - t0
+    average = average or os.environ.get("PALABRA2VEC_DIST_AVERAGE", "rows")
     averager = ModelAverager(sync_every, average)
     try:
         trainer = Trainer(vocab, config, [averager, *callbacks], progress and rank == 0)
