@@ -67,8 +67,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--procs", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--sync-every", type=int, nargs="+", default=[1_000_000])
-    ap.add_argument("--average", nargs="+", default=["rows"], choices=["rows", "mean", "sum"])
+    ap.add_argument("--sync-every", type=int, nargs="+", default=[200_000])
+    ap.add_argument("--average", nargs="+", default=["sum"], choices=["rows", "mean", "sum"])
     args = ap.parse_args()
     files = sorted(str(p) for p in (DATA / "corpus-es").glob("*.txt"))[: args.files]
     if not files:

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(30s, 5m, 1h; default %(default)s)")
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run whose checkpoint is in --output")
-    t.add_argument("--sync-every", type=_positive_int, default=1_000_000, metavar="WORDS",
+    t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
                    help="under torchrun: average the ranks' tables every WORDS words, all ranks "
                         "together (default %(default)s; see docs/readme-distributed.md)")
     t.add_argument("--no-plot", dest="plot", action="store_false",
@@ -214,7 +214,8 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path)
             print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
             print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs on {info['world_size']} "
                   f"ranks: training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s; "
-                  f"{info['syncs']} syncs of {info['sync_bytes']:,} bytes each took {info['sync_seconds']:.2f}s; "
+                  f"{info['syncs']} syncs of {info['sync_bytes']:,} bytes each took {info['sync_seconds']:.2f}s "
+                  f"(rows changed between syncs: {info['sync_rows_touched']:.1%}); "
                   f"final loss {info['final_loss']:.4f}")
     finally:
         distributed.finish()

@@ -51,7 +51,7 @@ from .vocab import Vocab
 
 log = logging.getLogger(__name__)
 
-#: Test hook: a rank whose number is in this variable exits (code 3) at its first sync.
+#: Test hook: rank R exits (code 3) at its first sync when this is "R", or hangs if "R:hang".
 _DIE_ENV = "PALABRA2VEC_TEST_DIE_RANK"
 
 
@@ -129,8 +129,8 @@ def _body_start(f: io.BufferedReader, encoding: str, tokenizer: str) -> int:
     n = NOTEBOOK_SKIP_LINES if tokenizer == "notebook" else _GUTENBERG_HEADER_LINES
     for i in range(n):
         line = f.readline()
-        if not line:
-            return f.tell()
+        if not line:  # a short file: all skipped (notebook) or no START line (spanish)
+            return f.tell() if tokenizer == "notebook" else 0
         if tokenizer == "spanish" and _GUTENBERG_START.match(line.decode(encoding, "replace")):
             return f.tell()
     return f.tell() if tokenizer == "notebook" else 0
@@ -354,13 +354,14 @@ class ModelAverager:
     kept (the correction is added, the tables are not overwritten).
     """
 
-    def __init__(self, sync_every: int, average: str = "rows") -> None:
+    def __init__(self, sync_every: int, average: str = "sum") -> None:
         if sync_every < 1:
             raise UsageError("--sync-every must be at least 1 word")
         if average not in ("rows", "mean", "sum"):
             raise UsageError(f"unknown averaging {average!r} (rows, mean, sum)")
         self.sync_every, self.average = sync_every, average
         self.syncs, self.seconds, self.bytes = 0, 0.0, 0
+        self.touched = 0.0  #: summed fraction of rows this rank changed between syncs
         self.trainer: Any = None
 
     def attach(self, trainer: Any) -> None:
@@ -390,13 +391,17 @@ class ModelAverager:
     @torch.no_grad()
     def sync(self) -> None:
         """One averaging round (a collective: every rank must call it)."""
-        if os.environ.get(_DIE_ENV) == str(dist.get_rank()):
-            log.error("rank %d exits on purpose (%s is set)", dist.get_rank(), _DIE_ENV)
+        test = os.environ.get(_DIE_ENV, "").split(":")
+        if test[0] == str(dist.get_rank()):  # test hook: "R" exits, "R:hang" stops answering
+            log.error("rank %d %s on purpose (%s is set)", dist.get_rank(), "hangs" if test[-1] == "hang" else "exits", _DIE_ENV)
+            if test[-1] == "hang":
+                time.sleep(3600)
             os._exit(3)
         t0 = time.perf_counter()
         deltas = [t - r for t, r in zip(self.tables, self.refs)]  # (V, D) each
         touched = [(d != 0).any(dim=1).to(d.dtype) for d in deltas]  # (V,) each
         buf = torch.cat([d.reshape(-1) for d in deltas] + touched)
+        self.touched += float(sum(t.sum() for t in touched)) / sum(len(t) for t in touched)
         _collective("table averaging", dist.all_reduce, buf)
         world = dist.get_world_size()
         pos = 0
@@ -416,14 +421,14 @@ class ModelAverager:
         self.seconds += time.perf_counter() - t0
 
 
-def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, sync_every: int = 1_000_000,
+def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, sync_every: int = 200_000,
           callbacks: Sequence[Any] = (), progress: bool = True, workdir: str | os.PathLike[str] | None = None,
           encoding: str | None = None, data_dir: str | None = None, average: str | None = None) -> Any:
     """Train one model over all ranks (call it on every rank, under torchrun); every rank
     returns the same :class:`Word2Vec`. ``info`` holds the distributed figures.
 
     ``average``: ``rows`` or ``mean`` (see :class:`ModelAverager`); default from the
-    ``PALABRA2VEC_DIST_AVERAGE`` variable, else ``rows``."""
+    ``PALABRA2VEC_DIST_AVERAGE`` variable, else ``sum``."""
     from .config import default_threads
     from .train import Trainer, resolve_device
     from .word2vec import Word2Vec
@@ -446,7 +451,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     t0 = time.perf_counter()
     vocab, encoded = build_sharded(corpus, config, workdir, encoding)
     t_vocab = time.perf_counter() - t0
-    average = average or os.environ.get("PALABRA2VEC_DIST_AVERAGE", "rows")
+    average = average or os.environ.get("PALABRA2VEC_DIST_AVERAGE", "sum")
     averager = ModelAverager(sync_every, average)
     try:
         trainer = Trainer(vocab, config, [averager, *callbacks], progress and rank == 0)
@@ -470,6 +475,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
         torch_version=torch.__version__, world_size=world, sync_every=sync_every, averaging=average,
         syncs=averager.syncs, sync_bytes=averager.bytes // max(1, averager.syncs),
         sync_seconds=round(averager.seconds, 3),
+        sync_rows_touched=round(averager.touched / max(1, averager.syncs), 4),
     )
     return Word2Vec(config, vocab, inp.clone(), out.clone(), info, state.history)
 
