@@ -130,7 +130,7 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
         atomic_write(d / CHECKPOINT, lambda f: f.write(data))
     except OSError as e:
         raise Palabra2vecError(f"cannot write the checkpoint in {d}: {e.strerror or e}") from e
-    log.info("checkpoint: epoch %d item %d (%d words done) -> %s", position["epoch"], position["item"],
+    log.debug("checkpoint: epoch %d item %d (%d words done) -> %s", position["epoch"], position["item"],
              st.words_done, d / CHECKPOINT)
     return d / CHECKPOINT
 

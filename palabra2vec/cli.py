@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -245,6 +246,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _train_distributed(args, config, out)
     from .training_log import TrainingLog
 
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes
     training_log = TrainingLog(out, append=args.resume)
     t0 = time.perf_counter()
@@ -256,6 +258,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         model = Word2Vec.train(corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
                                encoding=args.encoding, data_dir=args.data_dir,
                                resume_from=out if args.resume else None)
+    except BaseException:
+        if created and not any(p.name != "training_log.csv" for p in out.iterdir()):
+            shutil.rmtree(out, ignore_errors=True)  # failed before anything worth keeping: leave no debris
+        raise
     finally:
         stopper.uninstall()
     model.save(out)
@@ -542,7 +548,8 @@ COMMANDS.update(analogy=cmd_analogy, evaluate=cmd_evaluate, export=cmd_export)
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    debug = "--debug" in argv  # accepted anywhere on the line
+    argv = [a for a in argv if a != "--debug"]
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="palabra2vec: %(levelname)s: %(message)s")
     try:
@@ -552,6 +559,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if args.command == "train" and not args.quiet:
             logging.getLogger("palabra2vec").setLevel(logging.DEBUG if debug else logging.INFO)
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            with logging_redirect_tqdm():  # log lines go above the progress bar, not through it
+                return COMMANDS[args.command](args)
         return COMMANDS[args.command](args)
     except Palabra2vecError as e:
         if debug:

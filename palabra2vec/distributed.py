@@ -14,9 +14,8 @@ environment and calls :func:`train`:
    is exactly the single-process one. Each rank then rewrites its ids with the merged vocab.
 3. **Local SGD with periodic averaging.** Each rank runs the ordinary :class:`Trainer` on
    its shard (the usual learning-rate schedule over its own words). Every ``sync_every``
-   words (counted over all ranks) the updates since the last sync are averaged with one
-   ``all_reduce``: the row-wise mean over the ranks that changed the row (see
-   :class:`ModelAverager`). The same idea as pWord2Vec (Ji et al. 2016) and BlazingText
+   words (counted over all ranks) the updates since the last sync are combined with one
+   ``all_reduce`` (summed by default, see :class:`ModelAverager`). The same idea as pWord2Vec (Ji et al. 2016) and BlazingText
    (Gupta & Khare 2017): exchange whole tables rarely instead of sparse gradients often.
 
 Only rank 0 writes the model. A rank that dies ends the job: torchrun stops the others, and a
@@ -345,11 +344,12 @@ class ModelAverager:
     """Callback: every ``sync_every`` words (all ranks together) average the tables' updates.
 
     With ``ref`` the tables at the last sync and ``d_r = W_r - ref`` rank r's update since,
-    the new tables are ``ref + sum_r d_r / n`` where ``n`` is, per row, the number of ranks
-    whose update of that row is nonzero (``average="rows"``) or the number of ranks
-    (``average="mean"``: plain model averaging, as pWord2Vec and BlazingText). A rare word seen
-    by one rank keeps its whole update with "rows"; plain averaging divides it by the number
-    of ranks. One all_reduce per sync carries both tables' updates plus two row counts:
+    the new tables are ``ref + sum_r d_r / n`` where ``n`` is 1 (``average="sum"``, the
+    default: each word occurrence gives one SGD step, as in one process, from tables at most
+    S words stale), per row the number of ranks whose update of that row is nonzero
+    (``"rows"``), or the number of ranks (``"mean"``: plain model averaging, as pWord2Vec and
+    BlazingText, whose learning rate is then divided by the number of ranks). At 2 ranks
+    "sum" kept the single-process quality and the others lost (docs/readme-distributed.md). One all_reduce per sync carries both tables' updates plus two row counts:
     ``(2 V D + 2 V) * 4`` bytes. Updates written by other threads while the sync runs are
     kept (the correction is added, the tables are not overwritten).
     """

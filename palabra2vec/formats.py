@@ -188,6 +188,9 @@ def read_word2vec(
     except (OSError, EOFError, lzma.LZMAError) as e:
         raise Palabra2vecError(f"cannot read {path}: {e}") from e
     n, dim = _parse_header(header, path)
+    if len(body) < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
+        raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
+                               f"{len(body):,} bytes (truncated, or a damaged header)")
     if binary is None:
         binary = not _looks_like_text(body, dim)
     want = n if limit is None else min(n, limit)

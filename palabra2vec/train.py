@@ -306,7 +306,7 @@ class Trainer:
                     words_per_second=corpus.raw_words / max(1e-9, time.perf_counter() - ep_start),
                 )
                 st.history.append(record)
-                log.info("epoch %d/%d loss %.4f %.0f words/s", epoch, c.epochs, st.loss, record["words_per_second"])
+                log.debug("epoch %d/%d loss %.4f %.0f words/s", epoch, c.epochs, st.loss, record["words_per_second"])
                 self._call("on_epoch_end")
                 if st.stop:
                     break

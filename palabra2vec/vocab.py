@@ -94,7 +94,7 @@ class Vocab:
             with open(path, encoding="utf-8") as f:
                 for n, line in enumerate(f, 1):
                     parts = line.rstrip("\n").split("\t")
-                    if len(parts) != 2 or not parts[1].isdigit():
+                    if len(parts) != 2 or not parts[1].isascii() or not parts[1].isdigit():
                         raise Palabra2vecError(f"{path}:{n}: malformed vocabulary line")
                     words.append(parts[0])
                     counts.append(int(parts[1]))

@@ -264,7 +264,5 @@ def test_word2vec_reader_on_damaged_valid_files(tmp_path_factory, rows, binary, 
     _read(tmp_path_factory, data[: cut % (len(data) + 1)], binary)
 
 
-@pytest.mark.xfail(reason="formats.read_word2vec allocates n x dim from the header before checking "
-                          "the body: a huge header gives MemoryError (reported to the lead)", strict=False)
 def test_word2vec_reader_huge_header(tmp_path_factory):
     assert _read(tmp_path_factory, b"99999999999 99999\nab", True) is None
