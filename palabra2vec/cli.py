@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run whose checkpoint is in --output")
     t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
-                   help="under torchrun: average the ranks' tables every WORDS words, all ranks "
+                   help="under torchrun: combine the ranks' table updates every WORDS words, all ranks "
                         "together (default %(default)s; see docs/readme-distributed.md)")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
