@@ -87,16 +87,16 @@ def run_child(cmd: list[str]) -> tuple[float, float, str]:
     return wall, rss_kb / 1024.0, p.stdout
 
 
-def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int) -> dict:
+def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, min_count: int = 5) -> dict:
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
            "--vector-size", "100", "--window", "5", "--negative", "5", "--sample", "1e-4",
-           "--subsample-formula", "word2vec", "--min-count", "5", "--epochs", str(epochs),
+           "--subsample-formula", "word2vec", "--min-count", str(min_count), "--epochs", str(epochs),
            "--alpha", "0.025", "--min-alpha", "0.0001", "--threads", str(threads), "--seed", str(seed),
            "--backend", "fast"]
     wall, rss, _ = run_child(cmd)
     info = json.loads((out / "config.json").read_text(encoding="utf-8"))
     info = info.get("info", info)
-    return dict(wall=wall, rss=rss, vocab=float(info.get("seconds_vocab", float("nan"))),
+    return dict(wall=wall, rss=rss, vocab=float(info.get("seconds_vocab", float("nan"))), vocab_words=info.get("vocab_words"),
                 train=float(info.get("seconds_train", float("nan"))))
 
 
@@ -134,6 +134,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
             out = tmp / f"{system}-{seed}"
             run = run_palabra2vec if system == "palabra2vec" else run_gensim
             r = run(path, out, seed, args.threads, args.epochs)
+            r.pop("vocab_words", None)
             kv = quality.load_palabra2vec(out) if system == "palabra2vec" else quality.load_gensim(out)
             r.update(quality.evaluate(kv, analogies, pairs))
             r["wps"] = tokens * args.epochs / r["wall"]
@@ -163,11 +164,14 @@ def scaling(args: argparse.Namespace, tmp: Path) -> None:
     runs = []
     for threads, copies in [(1, 1), (2, 1), (2, 2), (2, 4)]:
         p = concatenated(path, copies)
-        r = run_palabra2vec(p, tmp / f"scale-{threads}-{copies}", 1, threads, args.epochs)
+        # min_count x copies keeps the vocabulary (and so the tables) the same: a word seen 2-4
+        # times in the corpus is seen 8-16 times in 4 copies and would pass min_count 5
+        r = run_palabra2vec(p, tmp / f"scale-{threads}-{copies}", 1, threads, args.epochs, 5 * copies)
         r.update(threads=threads, copies=copies, words=tokens * copies, wps=tokens * copies * args.epochs / r["wall"])
         runs.append(r)
         print(f"  threads {threads} corpus {copies}x ({tokens * copies:,} words): wall {r['wall']:.1f}s, "
-              f"train {r['train']:.1f}s, {r['wps']:,.0f} words/s, peak RSS {r['rss']:.0f} MB", flush=True)
+              f"train {r['train']:.1f}s, {r['wps']:,.0f} words/s, peak RSS {r['rss']:.0f} MB, "
+              f"vocabulary {r['vocab_words']:,} (min_count {5 * copies})", flush=True)
     base = next(r for r in runs if r["threads"] == 2 and r["copies"] == 1)
     big = next(r for r in runs if r["copies"] == 4)
     print(f"\n4x vs 1x (2 threads): wall x{big['wall'] / base['wall']:.2f}, train x{big['train'] / base['train']:.2f}, "
@@ -178,6 +182,7 @@ def scaling(args: argparse.Namespace, tmp: Path) -> None:
 
 def plot_scaling(runs: list[dict], out: Path, epochs: int) -> None:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -197,9 +202,13 @@ def plot_scaling(runs: list[dict], out: Path, epochs: int) -> None:
     a1b.legend(loc="lower right")
     a1.set_title(f"corpus 1x/2x/4x, 2 threads, {epochs} epoch(s)")
     one = [r for r in runs if r["copies"] == 1]
-    a2.bar([str(r["threads"]) for r in one], [r["wps"] / 1e6 for r in one])
+    xs = np.arange(len(one))
+    a2.bar(xs - 0.2, [r["wps"] / 1e6 for r in one], 0.4, label="whole process")
+    a2.bar(xs + 0.2, [r["words"] * epochs / r["train"] / 1e6 for r in one], 0.4, label="training only")
+    a2.set_xticks(xs, [str(r["threads"]) for r in one])
     a2.set_xlabel("threads")
-    a2.set_ylabel("M words/s (whole process)")
+    a2.set_ylabel("M words/s")
+    a2.legend()
     a2.set_title("throughput, corpus 1x")
     fig.tight_layout()
     fig.savefig(out, dpi=100)

@@ -37,12 +37,11 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)
     a = p.parse_args()
-    t = report("python start-up", T0 - T0)
     t = T0
     import numpy  # noqa: F401
     t = report("import numpy", t)
     from palabra2vec import fast  # noqa: F401  (numba)
-    t = report("import numba + palabra2vec.fast", t)
+    t = report("import palabra2vec (torch, numba)", t)
     from palabra2vec.config import TrainConfig
     from palabra2vec.corpus import Corpus
     from palabra2vec.encoded import encode_corpus

@@ -4,8 +4,6 @@ Spearman correlation on word-similarity pairs (``evaluate_word_pairs``)."""
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 
 import numpy as np

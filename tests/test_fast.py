@@ -109,3 +109,4 @@ def test_train_chunk_touches_only_input_rows_of_its_words_and_is_deterministic()
 def test_train_chunk_cuts_sentences_at_max_sentence():
     _, _, _, _, pairs = _run(_chunk([list(range(6)) * 3]), max_sentence=10)
     assert pairs == 2 * (10 - 1)
+
