@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from .config import TrainConfig
 from .errors import Palabra2vecError, UsageError
 from .storage import atomic_write
-from .train import FastBackend, TorchBackend, Trainer, TrainState
+from .train import Trainer, TrainState
 from .vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -69,18 +69,20 @@ def vocab_fingerprint(vocab: Vocab) -> str:
     return h.hexdigest()
 
 
-def _optimizer_parts(trainer: Trainer) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
+def _optimizer_parts(trainer: Trainer) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
     """The torch optimizer's state split into tensors and a JSON-able rest."""
     backend = trainer.backend
-    if not isinstance(backend, TorchBackend) or backend.optimizer is None:  # plain SGD: no state
+    if getattr(backend, "optimizer", None) is None:  # fast backend or plain SGD: no state
         return {}, None
+    import torch
+
     sd = backend.optimizer.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
+    tensors: dict[str, np.ndarray] = {}
     rest: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
     for pid, pstate in sd["state"].items():
         for key, value in pstate.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optim.{pid}.{key}"] = value.detach().cpu().contiguous()
+                tensors[f"optim.{pid}.{key}"] = np.ascontiguousarray(value.detach().cpu().numpy())
             else:
                 rest["state"].setdefault(str(pid), {})[key] = value
     return tensors, rest
@@ -92,7 +94,7 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
     Call only when no work item is in flight (``on_checkpoint``, ``on_epoch_end``,
     ``on_train_end``).
     """
-    from safetensors.torch import save
+    from safetensors.numpy import save
 
     st = trainer.state
     complete = len(st.history) >= st.epoch and st.epoch > 0  # the current epoch is done
@@ -107,7 +109,7 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
         "elapsed": st.elapsed,
     }
     inp, out = trainer.tables()
-    tensors = {"input": inp.detach().cpu().contiguous().float(), "output": out.detach().cpu().contiguous().float()}
+    tensors = {"input": np.ascontiguousarray(inp, dtype=np.float32), "output": np.ascontiguousarray(out, dtype=np.float32)}
     opt_tensors, opt_rest = _optimizer_parts(trainer)
     tensors.update(opt_tensors)
     meta = {
@@ -139,7 +141,7 @@ def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
     return (Path(directory) / CHECKPOINT).is_file()
 
 
-def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The tensors and decoded metadata of ``directory``'s checkpoint, checked."""
     from safetensors import SafetensorError, safe_open
 
@@ -147,8 +149,8 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, torch.
     if not path.is_file():
         raise Palabra2vecError(f"no checkpoint in {directory} (nothing to resume; train without --resume)")
     try:
-        tensors: dict[str, torch.Tensor] = {}
-        with safe_open(str(path), framework="pt") as f:
+        tensors: dict[str, np.ndarray] = {}
+        with safe_open(str(path), framework="np") as f:
             raw = f.metadata() or {}
             for key in f.keys():
                 tensors[key] = f.get_tensor(key)
@@ -202,13 +204,8 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
     if meta["backend"] != trainer.backend_name:
         log.warning("checkpoint was trained with the %s backend, continuing with %s", meta["backend"], trainer.backend_name)
     backend = trainer.backend
-    if isinstance(backend, FastBackend):
-        backend.syn0[...] = inp.numpy()
-        backend.syn1[...] = out.numpy()
-    elif isinstance(backend, TorchBackend):
-        with torch.no_grad():
-            backend.model.input.weight.copy_(inp)
-            backend.model.output.weight.copy_(out)
+    backend.load_tables(inp, out)
+    if getattr(backend, "optimizer", None) is not None:
         _restore_optimizer(backend, tensors, meta["optimizer"])
     pos = meta["position"]
     st: TrainState = trainer.state
@@ -223,14 +220,16 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
     return pos
 
 
-def _restore_optimizer(backend: TorchBackend, tensors: dict[str, torch.Tensor], rest: dict[str, Any] | None) -> None:
+def _restore_optimizer(backend: Any, tensors: dict[str, np.ndarray], rest: dict[str, Any] | None) -> None:
     if rest is None or backend.optimizer is None:
         return
+    import torch
+
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):
             _, pid, name = key.split(".", 2)
-            state.setdefault(int(pid), {})[name] = value
+            state.setdefault(int(pid), {})[name] = torch.from_numpy(np.array(value))
     for pid, extra in rest.get("state", {}).items():
         state.setdefault(int(pid), {}).update(extra)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import time
@@ -240,9 +241,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         if out.is_dir() and any(out.iterdir()) and not args.overwrite:
             raise UsageError(f"{out} already exists; choose another --output, pass --overwrite, "
                              "or --resume to continue an interrupted run")
-    from .distributed import is_distributed
+    distributed = os.environ.get("WORLD_SIZE", "1") != "1"  # torchrun; looked at before importing torch
+    if distributed:
+        from .distributed import is_distributed
 
-    if is_distributed():  # launched by torchrun with WORLD_SIZE > 1
+        distributed = is_distributed()
+    if distributed:  # launched by torchrun with WORLD_SIZE > 1
         return _train_distributed(args, config, out)
     from .training_log import TrainingLog
 
@@ -570,8 +574,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:

@@ -66,7 +66,7 @@ def is_distributed() -> bool:
     return world_size() > 1
 
 
-def init(device: torch.device | None = None) -> None:
+def init(device: str | None = None) -> None:
     """Join the process group torchrun describes (gloo for CPU tensors, NCCL for CUDA ones)."""
     if dist.is_initialized():
         return
@@ -74,7 +74,7 @@ def init(device: torch.device | None = None) -> None:
         raise UsageError("WORLD_SIZE > 1 but RANK/MASTER_ADDR are not set: launch with torchrun")
     timeout = timedelta(seconds=float(os.environ.get("PALABRA2VEC_DIST_TIMEOUT", "600")))
     backend = "gloo"
-    if device is not None and device.type == "cuda":
+    if device is not None and device.startswith("cuda"):
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         backend = "cpu:gloo,cuda:nccl"
     dist.init_process_group(backend=backend, timeout=timeout)
@@ -337,7 +337,8 @@ def _live_tables(trainer: Any) -> tuple[torch.Tensor, torch.Tensor]:
     model = getattr(trainer.backend, "model", None)
     if model is not None:
         return model.input.weight.data, model.output.weight.data
-    return trainer.backend.tables()  # FastBackend: torch views of its NumPy tables
+    syn0, syn1 = trainer.backend.tables()  # FastBackend: its NumPy tables, shared as torch views
+    return torch.from_numpy(syn0), torch.from_numpy(syn1)
 
 
 class ModelAverager:
@@ -477,7 +478,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
         sync_seconds=round(averager.seconds, 3),
         sync_rows_touched=round(averager.touched / max(1, averager.syncs), 4),
     )
-    return Word2Vec(config, vocab, inp.clone(), out.clone(), info, state.history)
+    return Word2Vec(config, vocab, inp.copy(), out.copy(), info, state.history)
 
 
 def rank() -> int:

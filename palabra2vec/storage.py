@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from .config import TrainConfig
 from .errors import Palabra2vecError
@@ -40,8 +40,8 @@ class SavedModel:
 
     config: TrainConfig
     vocab: Vocab
-    input: torch.Tensor  # (V, D) the word vectors
-    output: torch.Tensor  # (V, D) the context ("output") vectors
+    input: np.ndarray  # (V, D) float32, the word vectors
+    output: np.ndarray  # (V, D) float32, the context ("output") vectors
     info: dict[str, Any] = field(default_factory=dict)  #: training summary (time, words/s, loss)
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -92,13 +92,14 @@ def _write_all(directory: Path, files: dict[str, bytes]) -> None:
 
 def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     """Write ``model`` into ``directory`` (created if needed)."""
-    from safetensors.torch import save
+    from safetensors.numpy import save
 
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
         data = save(
-            {"input": model.input.contiguous().float(), "output": model.output.contiguous().float()},
+            {"input": np.ascontiguousarray(model.input, dtype=np.float32),
+             "output": np.ascontiguousarray(model.output, dtype=np.float32)},
             metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)},
         )
         vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
@@ -119,7 +120,7 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
 def load_model(directory: str | os.PathLike[str]) -> SavedModel:
     """Read a model directory, checking its format version and that its parts agree."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.numpy import load_file
 
     d = Path(directory)
     if not d.is_dir():

@@ -1,15 +1,19 @@
 """The training loop: epochs, learning-rate schedule, threads, device, progress, callbacks.
 
 The loop knows nothing of how one chunk of the corpus is trained: a *backend* does that.
-``TorchBackend`` is the readable path (SkipGram module, padded batches, autograd, a torch
-optimizer; CPU or CUDA); ``FastBackend`` runs the compiled kernel of :mod:`palabra2vec.fast`
-on CPU threads. Both see the same chunks, subsampling and noise distribution.
+``TorchBackend`` (:mod:`palabra2vec.torch_backend`) is the readable path (SkipGram module,
+padded batches, autograd, a torch optimizer; CPU or CUDA); ``FastBackend``
+(:mod:`palabra2vec.backends`) runs the compiled kernel of :mod:`palabra2vec.fast` on CPU
+threads. Both see the same chunks, subsampling and noise distribution, and start from the
+same tables. PyTorch is imported only when the torch backend (or a GPU) is used.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,14 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 
 from . import fast
-from .batches import iter_batches
+from .backends import FastBackend, init_tables
 from .config import TrainConfig
 from .encoded import EncodedCorpus
 from .errors import UsageError
-from .model import SkipGram, masked_bce_loss
 from .sampling import NoiseDistribution, keep_probabilities
 from .vocab import Vocab
 
@@ -67,22 +69,40 @@ class Callback(Protocol):
     def on_checkpoint(self, state: TrainState) -> None: ...  # quiescent: no item in flight
 
 
-def resolve_device(device: str) -> torch.device:
+def _cuda_possible() -> bool:
+    """Whether a CUDA GPU may be there, without importing PyTorch when clearly not."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    if sys.platform.startswith("linux"):
+        return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
+    return sys.platform == "win32"
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when PyTorch sees a GPU, else ``cpu``; other names are checked."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if _cuda_possible():
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return "cpu"
+    if device == "cpu":
+        return "cpu"
+    import torch
+
     try:
         dev = torch.device(device)
     except RuntimeError as e:
         raise UsageError(f"unknown device {device!r}") from e
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UsageError("device cuda asked for, but PyTorch sees no CUDA GPU (see README: GPU)")
-    return dev
+    return str(dev)
 
 
-def resolve_backend(config: TrainConfig, device: torch.device) -> str:
+def resolve_backend(config: TrainConfig, device: str) -> str:
     """``fast`` on CPU with SGD when Numba is there; ``torch`` otherwise."""
     if config.backend == "fast":
-        if device.type != "cpu":
+        if device != "cpu":
             raise UsageError("the fast backend runs on CPU only; use --backend torch on a GPU")
         if config.optimizer != "sgd":
             raise UsageError("the fast backend trains with SGD only; use --backend torch for Adam")
@@ -91,7 +111,7 @@ def resolve_backend(config: TrainConfig, device: torch.device) -> str:
         return "fast"
     if config.backend == "torch":
         return "torch"
-    if device.type == "cpu" and config.optimizer == "sgd" and fast.AVAILABLE:
+    if device == "cpu" and config.optimizer == "sgd" and fast.AVAILABLE:
         return "fast"
     return "torch"
 
@@ -101,94 +121,9 @@ class Backend(Protocol):
         """Train on one chunk; return (summed loss, number of loss terms)."""
         ...
 
-    def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(input, output) embedding tables, on CPU."""
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """(input, output) embedding tables as float32 NumPy arrays on CPU."""
         ...
-
-
-@torch.no_grad()
-def sgd_row_mean_step(weight: torch.Tensor, lr: float) -> None:
-    """SGD on a sparse embedding gradient, each row's summed gradient divided by how often
-    the row was looked up in the batch.
-
-    Hogwild word2vec applies one pair at a time, so a frequent word's vector moves, then is
-    re-scored; a minibatch sums all of its gradients at the old value and overshoots (it
-    diverges for words that fill a batch). Averaging per row keeps the step of word2vec.c
-    for rows seen once and bounds it for the rest.
-    """
-    g = weight.grad  # sparse, uncoalesced: one entry per lookup
-    idx, vals = g._indices()[0], g._values()  # (N,), (N, D)
-    rows, inverse, counts = torch.unique(idx, return_inverse=True, return_counts=True)
-    summed = torch.zeros(len(rows), weight.shape[1], dtype=vals.dtype, device=vals.device)
-    summed.index_add_(0, inverse, vals)  # (R, D)
-    weight.index_add_(0, rows, summed / counts[:, None].to(vals.dtype), alpha=-lr)
-
-
-class TorchBackend:
-    """The readable path: the notebook's batches through :class:`SkipGram` and autograd."""
-
-    def __init__(self, vocab: Vocab, config: TrainConfig, device: torch.device, keep: np.ndarray, noise: NoiseDistribution) -> None:
-        self.config, self.device, self.keep, self.noise = config, device, keep, noise
-        gen = torch.Generator().manual_seed(config.seed)
-        sgd = config.optimizer == "sgd"
-        self.model = SkipGram(len(vocab), config.vector_size, sparse=sgd)
-        self.model.reset_parameters(config.init, generator=gen)
-        self.model.to(device)
-        self.optimizer: torch.optim.Optimizer | None = None
-        if not sgd:
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.alpha)
-        # SGD follows word2vec.c: the summed loss; Adam follows the notebook: per-example means
-        self.reduction = "sum" if sgd else "example_mean"
-
-    def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
-        cfg = self.config
-        rng = np.random.default_rng(seed)
-        batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
-        loss_sum, terms = 0.0, 0
-        for i, batch in enumerate(batches):
-            center, ctx_neg, mask, label = batch.to(self.device)
-            scores = self.model(center, ctx_neg)  # (B, 1, L)
-            loss = masked_bce_loss(scores, label, mask, self.reduction)
-            self.model.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            if self.optimizer is None:
-                lr = alpha0 + (alpha1 - alpha0) * i / max(1, len(batches))
-                for table in (self.model.input.weight, self.model.output.weight):
-                    sgd_row_mean_step(table, lr)
-            else:
-                self.optimizer.step()
-            with torch.no_grad():
-                per_pos = masked_bce_loss(scores.detach(), label, mask, "sum")
-            loss_sum += float(per_pos)
-            terms += int(mask.sum())
-        return loss_sum, terms
-
-    def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.input.weight.detach().cpu(), self.model.output.weight.detach().cpu()
-
-
-class FastBackend:
-    """The compiled kernel on CPU threads, updating shared NumPy tables lock-free."""
-
-    def __init__(self, vocab: Vocab, config: TrainConfig, keep: np.ndarray, noise: NoiseDistribution) -> None:
-        self.config, self.keep, self.noise = config, keep, noise
-        gen = torch.Generator().manual_seed(config.seed)
-        model = SkipGram(len(vocab), config.vector_size)
-        model.reset_parameters(config.init, generator=gen)  # same start as the torch path
-        self.syn0 = np.ascontiguousarray(model.input.weight.detach().numpy())
-        self.syn1 = np.ascontiguousarray(model.output.weight.detach().numpy())
-        self.track_every = 8  # loss is estimated on every 8th center: it costs a log and an exp
-
-    def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
-        c = self.config
-        loss, terms, _pairs = fast.train_chunk(
-            chunk, self.syn0, self.syn1, self.keep, self.noise.prob, self.noise.alias,
-            c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
-        )
-        return float(loss), int(terms)
-
-    def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.from_numpy(self.syn0), torch.from_numpy(self.syn1)
 
 
 def _item_seed(seed: int, epoch: int, item: int) -> int:
@@ -221,11 +156,13 @@ class Trainer:
         self.backend_name = resolve_backend(config, self.device)
         self.keep = keep_probabilities(vocab.counts, config.sample, config.subsample_formula)
         self.noise = NoiseDistribution(vocab.counts, config.ns_exponent)
+        syn0, syn1 = init_tables(len(vocab), config.vector_size, config.init, config.seed)
         if self.backend_name == "fast":
-            self.backend: Backend = FastBackend(vocab, config, self.keep, self.noise)
+            self.backend: Backend = FastBackend(config, self.keep, self.noise, syn0, syn1)
         else:
-            torch.set_num_threads(config.threads)
-            self.backend = TorchBackend(vocab, config, self.device, self.keep, self.noise)
+            from .torch_backend import TorchBackend
+
+            self.backend = TorchBackend(config, self.device, self.keep, self.noise, syn0, syn1)
         self.state = TrainState(epochs=config.epochs)
         #: where training starts: (epoch from 1, work item); set by checkpoint.restore
         self.start_epoch, self.start_item = 1, 0
@@ -358,5 +295,5 @@ class Trainer:
             self.in_flight = len(pending)
             yield done, [fut.result()]
 
-    def tables(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
         return self.backend.tables()

@@ -207,7 +207,7 @@ class WordVectors:
         from .storage import load_model
 
         m = load_model(path)
-        return cls(m.input.numpy(), m.vocab.index_to_key, m.vocab.counts)
+        return cls(m.input, m.vocab.index_to_key, m.vocab.counts)
 
     @classmethod
     def load_word2vec_format(cls, path: str | os.PathLike[str], binary: bool | None = None, encoding: str = "utf-8",

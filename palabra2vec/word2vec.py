@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from .config import TrainConfig
 from .corpus import Corpus
@@ -37,10 +37,20 @@ def as_corpus(corpus: CorpusLike, config: TrainConfig, encoding: str | None = No
     return corpus  # type: ignore[return-value]
 
 
+def _torch_version() -> str | None:
+    """PyTorch's version, without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return None
+
+
 class Word2Vec:
     """A trained skip-gram model: both tables, the vocabulary, the config and the history."""
 
-    def __init__(self, config: TrainConfig, vocab: Vocab, input: torch.Tensor, output: torch.Tensor,
+    def __init__(self, config: TrainConfig, vocab: Vocab, input: np.ndarray, output: np.ndarray,
                  info: dict[str, Any] | None = None, history: list[dict[str, Any]] | None = None) -> None:
         self.config = config
         self.vocab = vocab
@@ -100,15 +110,15 @@ class Word2Vec:
             seconds_vocab=round(t_vocab, 3),
             seconds_train=round(state.elapsed, 3),
             words_per_second_train=round(state.words_per_second, 1),
-            torch_version=torch.__version__,
+            torch_version=_torch_version(),
         )
-        return cls(config, vocab, inp.clone(), out.clone(), info, state.history)
+        return cls(config, vocab, inp, out, info, state.history)
 
     @property
     def wv(self) -> WordVectors:
         """The word vectors (the input table), for queries."""
         if self._wv is None:
-            self._wv = WordVectors(self.input.numpy(), self.vocab.index_to_key, self.vocab.counts)
+            self._wv = WordVectors(self.input, self.vocab.index_to_key, self.vocab.counts)
         return self._wv
 
     def save(self, directory: str | os.PathLike[str]) -> Path:

@@ -66,10 +66,10 @@ def test_stop_mid_epoch_and_resume_is_exact(tmp_path, backend, optimizer, alpha)
     assert part.info["stopped_early"] and part.info["epochs_done"] == 1
     _, meta = read_checkpoint(tmp_path)
     assert (meta["position"]["epoch"], meta["position"]["item"]) == (2, 3)
-    assert not np.array_equal(part.input.numpy(), full.input.numpy())
+    assert not np.array_equal(part.input, full.input)
     resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
-    assert np.array_equal(resumed.input.numpy(), full.input.numpy())
-    assert np.array_equal(resumed.output.numpy(), full.output.numpy())
+    assert np.array_equal(resumed.input, full.input)
+    assert np.array_equal(resumed.output, full.output)
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
 
 
@@ -185,8 +185,8 @@ def test_kill_9_then_resume_gives_the_uninterrupted_vectors(cli_corpus, uninterr
     assert r.returncode == 0, r.stderr
     a, b = load_model(uninterrupted), load_model(out)
     # one thread: every random draw depends only on (seed, epoch, item), so equality is exact
-    assert np.array_equal(a.input.numpy(), b.input.numpy())
-    assert np.array_equal(a.output.numpy(), b.output.numpy())
+    assert np.array_equal(a.input, b.input)
+    assert np.array_equal(a.output, b.output)
     assert len(b.history) == 6
 
 
@@ -204,7 +204,7 @@ def test_sigint_saves_model_and_checkpoint_then_resumes(cli_corpus, uninterrupte
     assert _position(out) is not None
     r = _cli(["train", str(cli_corpus), *ARGS, "-o", str(out), "--resume"])
     assert r.returncode == 0, r.stderr
-    assert np.array_equal(load_model(uninterrupted).input.numpy(), load_model(out).input.numpy())
+    assert np.array_equal(load_model(uninterrupted).input, load_model(out).input)
 
 
 def test_resume_and_overwrite_rules(cli_corpus, uninterrupted, tmp_path, capsys):

@@ -292,9 +292,8 @@ def test_cli_plot_words_unknown_word(tmp_path, capsys):
     wv = WordVectors(np.eye(4, dtype=np.float32), ["uno", "dos", "tres", "cuatro"], [4, 3, 2, 1])
     from palabra2vec.storage import SavedModel, save_model
     from palabra2vec.vocab import Vocab
-    import torch
 
-    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=4), Vocab(wv.index_to_key, [4, 3, 2, 1]),
-                                          torch.eye(4), torch.eye(4)))
+    eye = np.eye(4, dtype=np.float32)
+    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=4), Vocab(wv.index_to_key, [4, 3, 2, 1]), eye, eye))
     assert main(["plot", "words", str(tmp_path / "m"), "cinco", "-o", str(tmp_path / "w.png")]) == 2
     assert "cinco" in capsys.readouterr().err

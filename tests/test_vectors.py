@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from palabra2vec.cli import main
 from palabra2vec.config import TrainConfig
@@ -119,8 +118,8 @@ def test_query_by_vector():
 @pytest.fixture
 def model_dir(tmp_path):
     wv = random_wv(n=60, dim=8, seed=7)
-    t = torch.from_numpy(wv.vectors)
-    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=8), Vocab(wv.index_to_key, wv.vocab.counts), t, t.clone()))
+    t = wv.vectors
+    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=8), Vocab(wv.index_to_key, wv.vocab.counts), t, t.copy()))
     return tmp_path / "m"
 
 

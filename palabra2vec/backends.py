@@ -1,0 +1,59 @@
+"""Starting tables, and the fast backend: the compiled kernel on CPU threads (no PyTorch)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import fast
+from .config import TrainConfig
+from .sampling import NoiseDistribution
+
+
+def init_tables(vocab_size: int, vector_size: int, init: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starting (input, output) tables, float32, from ``seed``.
+
+    ``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both
+    ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The same
+    distributions as :meth:`palabra2vec.model.SkipGram.reset_parameters`; both backends start
+    from these arrays.
+    """
+    rng = np.random.default_rng(seed)
+    shape = (vocab_size, vector_size)
+    if init == "word2vec":
+        b = 0.5 / vector_size
+        syn0 = rng.uniform(-b, b, size=shape).astype(np.float32)
+        syn1 = np.zeros(shape, dtype=np.float32)
+    elif init == "xavier":
+        a = float(np.sqrt(6.0 / (vocab_size + vector_size)))
+        syn0 = rng.uniform(-a, a, size=shape).astype(np.float32)
+        syn1 = rng.uniform(-a, a, size=shape).astype(np.float32)
+    else:
+        raise ValueError(f"unknown init {init!r}")
+    return syn0, syn1
+
+
+class FastBackend:
+    """The compiled kernel on CPU threads, updating shared NumPy tables lock-free."""
+
+    def __init__(self, config: TrainConfig, keep: np.ndarray, noise: NoiseDistribution,
+                 syn0: np.ndarray, syn1: np.ndarray) -> None:
+        self.config, self.keep, self.noise = config, keep, noise
+        self.syn0 = np.ascontiguousarray(syn0, dtype=np.float32)  # (V, D) input vectors
+        self.syn1 = np.ascontiguousarray(syn1, dtype=np.float32)  # (V, D) output vectors
+        self.track_every = 8  # loss is estimated on every 8th center: it costs a log and an exp
+
+    def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
+        c = self.config
+        loss, terms, _pairs = fast.train_chunk(
+            chunk, self.syn0, self.syn1, self.keep, self.noise.prob, self.noise.alias,
+            c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
+        )
+        return float(loss), int(terms)
+
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.syn0, self.syn1
+
+    def load_tables(self, syn0: np.ndarray, syn1: np.ndarray) -> None:
+        """Overwrite the tables (resuming from a checkpoint)."""
+        self.syn0[...] = syn0
+        self.syn1[...] = syn1
