@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default=None,
                    help="word2vec (default; gensim, word2vec.c) or notebook (the paper's)")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="sgd (default, linear decay) or adam")
-    t.add_argument("--init", choices=INITS, default=None, help="word2vec (default) or xavier")
+    t.add_argument("--init", choices=INITS, default=None, help="gensim (default: input U(-1/D, 1/D), output 0), word2vec (word2vec.c: U(-0.5/D, 0.5/D)) or xavier")
     t.add_argument("--backend", choices=BACKENDS, default=None,
                    help="auto (default: fast on CPU, torch on GPU or with adam), fast, torch")
     t.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")

@@ -17,7 +17,7 @@ TOKENIZERS = ("spanish", "whitespace", "notebook")
 SUBSAMPLE_FORMULAS = ("word2vec", "notebook")
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("auto", "fast", "torch")
-INITS = ("word2vec", "xavier")
+INITS = ("gensim", "word2vec", "xavier")
 
 
 def default_threads() -> int:
@@ -46,7 +46,8 @@ class TrainConfig:
     ns_exponent: float = 0.75  #: noise distribution is count ** ns_exponent
     # model
     vector_size: int = 100  #: embedding dimension
-    init: str = "word2vec"  #: word2vec (input uniform +-0.5/dim, output zeros) | xavier
+    #: gensim (input uniform +-1/dim, output zeros) | word2vec (word2vec.c: +-0.5/dim) | xavier
+    init: str = "gensim"
     # optimisation
     epochs: int = 5
     optimizer: str = "sgd"  #: sgd (linear decay alpha -> min_alpha) | adam (constant alpha)

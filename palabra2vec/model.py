@@ -31,12 +31,13 @@ class SkipGram(nn.Module):
         return torch.bmm(v, u.permute(0, 2, 1))  # (B, 1, L)
 
     @torch.no_grad()
-    def reset_parameters(self, init: str = "word2vec", generator: torch.Generator | None = None) -> None:
-        """``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c, gensim);
-        ``xavier``: both Xavier-uniform (the notebook)."""
+    def reset_parameters(self, init: str = "gensim", generator: torch.Generator | None = None) -> None:
+        """``gensim``: input ~ U(-1/D, 1/D), output = 0 (gensim 4); ``word2vec``: input
+        ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both Xavier-uniform (the notebook)."""
         D = self.input.embedding_dim
-        if init == "word2vec":
-            self.input.weight.uniform_(-0.5 / D, 0.5 / D, generator=generator)
+        if init in ("gensim", "word2vec"):
+            b = (1.0 if init == "gensim" else 0.5) / D
+            self.input.weight.uniform_(-b, b, generator=generator)
             self.output.weight.zero_()
         elif init == "xavier":
             nn.init.xavier_uniform_(self.input.weight, generator=generator)

@@ -29,6 +29,21 @@ def test_inits():
     m = SkipGram(1000, 50)
     m.reset_parameters("word2vec", g)
     assert m.input.weight.abs().max() <= 0.5 / 50 and (m.output.weight == 0).all()
+    m.reset_parameters("gensim", g)
+    assert 0.9 / 50 < m.input.weight.abs().max() <= 1 / 50 and (m.output.weight == 0).all()
     m.reset_parameters("xavier", g)
     bound = (6 / (1000 + 50)) ** 0.5
     assert m.output.weight.abs().max() <= bound and m.output.weight.abs().max() > bound * 0.9
+
+
+def test_backends_start_from_the_same_tables_as_the_module_inits():
+    import numpy as np
+
+    from palabra2vec.backends import init_tables
+
+    for init, bound in [("gensim", 1 / 50), ("word2vec", 0.5 / 50), ("xavier", (6 / (1000 + 50)) ** 0.5)]:
+        a0, a1 = init_tables(1000, 50, init, seed=3)
+        b0, _ = init_tables(1000, 50, init, seed=3)
+        assert np.array_equal(a0, b0) and a0.dtype == np.float32
+        assert 0.9 * bound < np.abs(a0).max() <= bound
+        assert (a1 == 0).all() if init != "xavier" else 0.9 * bound < np.abs(a1).max() <= bound
