@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
 
-    _add_vector_parsers(sub)
+    from .cli_vectors import add_vector_parsers
+
+    add_vector_parsers(sub)
 
     st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
                         description="Token and vocabulary counts, top-10 words, and what subsampling does.")
@@ -113,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
     st.add_argument("--words", nargs="+", default=["que", "mesa"], help="words whose subsampling to show")
     st.add_argument("--seed", type=_positive_int, default=1)
-    _add_plot_parser(sub)
+    from .cli_plots import add_plot_parser
+
+    add_plot_parser(sub)
     return parser
 
 
@@ -282,150 +286,14 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
     if args.plot:
-        _write_loss_plot(out)
+        from .cli_plots import write_loss_plot
+
+        write_loss_plot(out)
     wv = model.wv
     probes = [w for w in PROBE_WORDS if w in wv][:3] or wv.index_to_key[100:103]
     if probes:
         print("nearest neighbours:")
         _print_neighbours(wv, probes)
-    return 0
-
-
-MODEL_HELP = "model directory (palabra2vec train) or word2vec text/binary file"
-
-
-def _add_vector_parsers(sub: Any) -> None:
-    """similar, analogy, evaluate, export: commands on trained vectors."""
-    s = sub.add_parser("similar", help="nearest words to one or more words",
-                       description="Nearest words by cosine similarity, for each WORD in turn.")
-    s.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    s.add_argument("words", nargs="+", metavar="WORD")
-    s.add_argument("--topn", type=_positive_int, default=10, help="how many neighbours (default %(default)s)")
-    s.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-    a = sub.add_parser("analogy", help="A is to B as C is to ?",
-                       description="Words closest to B - A + C (3CosAdd; --cosmul: 3CosMul), inputs excluded.")
-    a.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    a.add_argument("a", metavar="A")
-    a.add_argument("b", metavar="B")
-    a.add_argument("c", metavar="C")
-    a.add_argument("--topn", type=_positive_int, default=5, help="how many answers (default %(default)s)")
-    a.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014)")
-    a.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-    e = sub.add_parser("evaluate", help="word-similarity (Spearman) and analogy (accuracy) benchmarks",
-                       description="Score vectors on word-pair files (word word score; Spearman, Pearson) and "
-                                   "analogy files (a b c d, optional ': section' lines; accuracy), gensim's rules.")
-    e.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    e.add_argument("--similarity", nargs="+", default=[], metavar="FILE", help="word-pair files")
-    e.add_argument("--analogies", nargs="+", default=[], metavar="FILE", help="analogy files")
-    e.add_argument("--restrict-vocab", type=_positive_int, default=30_000,
-                   help="analogies: only the most frequent N words count (default %(default)s)")
-    e.add_argument("--cosmul", action="store_true", help="analogies by 3CosMul instead of 3CosAdd")
-    e.add_argument("--sections", action="store_true", help="also print each section of the analogy files")
-    e.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-    x = sub.add_parser("export", help="write vectors as word2vec text/binary or TensorBoard projector files",
-                       description="word2vec-text / word2vec-binary: one file (gensim and word2vec.c read it); "
-                                   "projector: a directory with vectors.tsv and metadata.tsv.")
-    x.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"))
-    x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector)")
-    x.add_argument("--limit", type=_positive_int, default=None, help="only the N most frequent words")
-
-
-def _load_vectors(path: str) -> Any:
-    from .vectors import load_vectors
-
-    return load_vectors(path)
-
-
-def _dump_json(obj: Any) -> None:
-    import json
-
-    print(json.dumps(obj, ensure_ascii=False, indent=2))
-
-
-def cmd_similar(args: argparse.Namespace) -> int:
-    wv = _load_vectors(args.model)
-    for w in args.words:  # check every word first: an unknown one is an error before any output
-        wv.get_index(w)
-    results = {w: wv.most_similar(w, topn=args.topn) for w in args.words}
-    if args.json:
-        _dump_json({w: [{"word": n, "similarity": s} for n, s in r] for w, r in results.items()})
-        return 0
-    for i, (w, r) in enumerate(results.items()):
-        if len(args.words) > 1:
-            print(("\n" if i else "") + f"{w}:")
-        for word, sim in r:
-            print(f"{word}\t{sim:.4f}")
-    return 0
-
-
-def cmd_analogy(args: argparse.Namespace) -> int:
-    wv = _load_vectors(args.model)
-    r = wv.analogy(args.a, args.b, args.c, topn=args.topn, method="mul" if args.cosmul else "add")
-    if args.json:
-        _dump_json({"a": args.a, "b": args.b, "c": args.c, "method": "3CosMul" if args.cosmul else "3CosAdd",
-                    "answers": [{"word": n, "score": s} for n, s in r]})
-        return 0
-    print(f"{args.a} : {args.b} :: {args.c} : ?")
-    for word, score in r:
-        print(f"{word}\t{score:.4f}")
-    return 0
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_word_analogies, evaluate_word_pairs
-
-    if not args.similarity and not args.analogies:
-        raise UsageError("give --similarity FILE... and/or --analogies FILE...")
-    wv = _load_vectors(args.model)
-    pairs = [evaluate_word_pairs(wv, f) for f in args.similarity]
-    method = "mul" if args.cosmul else "add"
-    analog = [evaluate_word_analogies(wv, f, restrict_vocab=args.restrict_vocab, method=method) for f in args.analogies]
-    if args.json:
-        _dump_json({"model": args.model, "similarity": [r.to_dict() for r in pairs],
-                    "analogies": [r.to_dict() for r in analog]})
-        return 0
-    if pairs:
-        print(f"{'similarity file':<28} {'spearman':>9} {'pearson':>8} {'pairs':>11} {'coverage':>8}")
-        for r in pairs:
-            print(f"{Path(r.path).name[:28]:<28} {r.spearman:>9.4f} {r.pearson:>8.4f} "
-                  f"{f'{r.pairs_used}/{r.pairs_total}':>11} {r.coverage:>8.1%}")
-    if analog:
-        if pairs:
-            print()
-        name = f"analogy file (3Cos{'Mul' if args.cosmul else 'Add'}, top {args.restrict_vocab:,})"
-        print(f"{name:<40} {'accuracy':>8} {'correct':>15} {'coverage':>8}")
-        rows = []
-        for r in analog:
-            rows.append((Path(r.path).name, r.overall))
-            if args.sections and len(r.sections) > 1:
-                rows += [("  " + s.name, s) for s in r.sections]
-        if len(analog) > 1:
-            from .evaluate import SectionResult
-
-            total = SectionResult("all files")
-            for r in analog:
-                o = r.overall
-                total.correct, total.incorrect, total.oov = total.correct + o.correct, total.incorrect + o.incorrect, total.oov + o.oov
-            rows.append(("all files", total))
-        for label, s in rows:
-            acc = f"{s.accuracy:.1%}" if s.answered else "-"  # nothing answered: no accuracy
-            print(f"{label[:40]:<40} {acc:>8} {f'{s.correct}/{s.answered}':>15} {s.coverage:>8.1%}")
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    wv = _load_vectors(args.model)
-    n = len(wv) if args.limit is None else min(args.limit, len(wv))
-    if args.format == "projector":
-        vec, meta = wv.save_projector(args.output, limit=args.limit)
-        print(f"wrote {n:,} vectors to {vec} and {meta}")
-    else:
-        out = wv.save_word2vec_format(args.output, binary=args.format == "word2vec-binary", limit=args.limit)
-        print(f"wrote {n:,} vectors x {wv.vector_size} dims to {out} ({args.format})")
     return 0
 
 
@@ -460,94 +328,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_plot_parser(sub: Any) -> None:
-    p = sub.add_parser("plot", help="figures: sentence lengths, frequencies, training loss, word map",
-                       description="Draw a figure into a PNG file (SVG when -o ends in .svg).")
-    kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser, required=True)
-    le = kinds.add_parser("lengths", help="tokens per sentence before and after subsampling")
-    fr = kinds.add_parser("frequencies", help="rank/frequency (log-log) and the keep probability")
-    for q in (le, fr):
-        _add_corpus_args(q)
-        q.add_argument("--min-count", type=_positive_int, default=5)
-        q.add_argument("--sample", type=float, default=1e-4)
-        q.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
-    le.add_argument("--seed", type=_positive_int, default=1)
-    lo = kinds.add_parser("loss", help="training loss and words/s, from a model directory's training log")
-    lo.add_argument("model", help="model directory (or its training_log.csv)")
-    wo = kinds.add_parser("words", help="a labelled 2-D map of word vectors (PCA or t-SNE)")
-    wo.add_argument("model", help="model directory")
-    wo.add_argument("words", nargs="*", metavar="WORD", help="words to show with their neighbours "
-                    "(none: the --top most frequent words)")
-    wo.add_argument("--neighbours", type=_positive_int, default=10, metavar="K", help="nearest words per WORD")
-    wo.add_argument("--top", type=_positive_int, default=200, help="words shown when no WORD is given")
-    wo.add_argument("--method", choices=("pca", "tsne"), default="pca",
-                    help="pca (default, numpy) or tsne (needs scikit-learn)")
-    for q in (le, fr, lo, wo):
-        q.add_argument("-o", "--output", default=None, help="PNG or SVG file to write (default: KIND.png)")
-        q.add_argument("--size", default=None, metavar="WxH", help="size in pixels, e.g. 1200x800")
-        q.add_argument("--dpi", type=_positive_int, default=100, help="dots per inch (default %(default)s)")
+def _commands() -> dict[str, Any]:
+    from .cli_plots import cmd_plot
+    from .cli_vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
-
-def _plot_size(args: argparse.Namespace) -> dict[str, Any]:
-    if not args.size:
-        return {"dpi": args.dpi}
-    try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size expects WIDTHxHEIGHT in pixels, like 1200x800, got {args.size!r}") from None
-    return {"size": (w, h), "dpi": args.dpi}
-
-
-def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plots
-
-    out = Path(args.output or f"{args.kind}.png")
-    if out.suffix.lower() not in plots.FORMATS:
-        raise UsageError(f"-o {out}: the file name must end in .png or .svg")
-    kw = _plot_size(args)
-    if args.kind in ("lengths", "frequencies"):
-        from .encoded import encode_corpus
-        from .word2vec import as_corpus
-
-        if args.sample < 0:
-            raise UsageError("sample must be >= 0")
-        cfg = TrainConfig(min_count=args.min_count)
-        if args.tokenizer:
-            cfg.tokenizer = args.tokenizer
-        if args.lowercase is not None:
-            cfg.lowercase = args.lowercase
-        sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
-        vocab, enc = encode_corpus(sentences, args.min_count)
-        with enc:
-            if args.kind == "lengths":
-                fig = plots.lengths(enc, vocab, args.sample, args.subsample_formula, args.seed, **kw)
-            else:
-                fig = plots.frequencies(vocab, args.sample, args.subsample_formula, **kw)
-    elif args.kind == "loss":
-        fig = plots.loss(args.model, **kw)
-    else:
-        from .vectors import WordVectors
-
-        wv = WordVectors.load(args.model)
-        fig = plots.words(wv, args.words, args.neighbours, args.method, args.top, **kw)
-    plots.save(fig, out)
-    print(f"wrote {out}")
-    return 0
-
-
-def _write_loss_plot(model_dir: Path) -> None:
-    """``loss.png`` into a freshly trained model directory; a failure only warns."""
-    try:
-        from . import plots
-
-        plots.save(plots.loss(model_dir), model_dir / "loss.png")
-        print(f"loss plot: {model_dir / 'loss.png'}")
-    except Exception as e:  # the model is saved already: a figure must not fail the run
-        print(f"{PROG}: warning: could not draw {model_dir / 'loss.png'}: {e}", file=sys.stderr)
-
-
-COMMANDS = {"train": cmd_train, "similar": cmd_similar, "stats": cmd_stats, "plot": cmd_plot}
-COMMANDS.update(analogy=cmd_analogy, evaluate=cmd_evaluate, export=cmd_export)
+    return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,
+            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -566,8 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tqdm.contrib.logging import logging_redirect_tqdm
 
             with logging_redirect_tqdm():  # log lines go above the progress bar, not through it
-                return COMMANDS[args.command](args)
-        return COMMANDS[args.command](args)
+                return _commands()[args.command](args)
+        return _commands()[args.command](args)
     except Palabra2vecError as e:
         if debug:
             raise

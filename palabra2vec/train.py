@@ -11,7 +11,6 @@ same tables. PyTorch is imported only when the torch backend (or a GPU) is used.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import sys
 import time
