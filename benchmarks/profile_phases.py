@@ -41,13 +41,13 @@ def main() -> None:
     import numpy  # noqa: F401
     t = report("import numpy", t)
     from palabra2vec import fast  # noqa: F401  (numba)
-    t = report("import palabra2vec (torch, numba)", t)
+    t = report("import palabra2vec (numba; no torch on the fast path)", t)
     from palabra2vec.config import TrainConfig
     from palabra2vec.corpus import Corpus
     from palabra2vec.encoded import encode_corpus
     from palabra2vec.train import Trainer
     from palabra2vec.word2vec import Word2Vec
-    t = report("import the rest (torch, ...)", t)
+    t = report("import the rest", t)
     cfg = TrainConfig(tokenizer="whitespace", threads=a.threads, epochs=a.epochs, backend="fast").validate()
     vocab, enc = encode_corpus(Corpus([a.file], "whitespace", max_sentence_length=cfg.max_sentence_length), cfg.min_count)
     t = report(f"read+count+encode ({enc.raw_words / 1e6:.1f}M words)", t)
@@ -59,7 +59,7 @@ def main() -> None:
     state = trainer.train(enc)
     t = report(f"training ({state.words_per_second / 1e6:.2f}M words/s)", t)
     inp, out = trainer.tables()
-    model = Word2Vec(cfg, vocab, inp.clone(), out.clone(), {}, state.history)
+    model = Word2Vec(cfg, vocab, inp, out, {}, state.history)
     with tempfile.TemporaryDirectory() as d:
         model.save(Path(d) / "m")
         t = report("saving", t)
