@@ -58,6 +58,9 @@ class TrainConfig:
     backend: str = "auto"  #: auto | fast (numba kernel, CPU) | torch (readable autograd path)
     device: str = "auto"  #: auto | cpu | cuda | cuda:N
     threads: int = field(default_factory=default_threads)
+    #: fast backend with threads > 1: update shared tables lock-free as word2vec.c does
+    #: (runs differ); default False = deterministic rounds (same seed + threads, same vectors)
+    hogwild: bool = False
     seed: int = 1
     chunk_words: int = 65536  #: corpus words per work item handed to a thread
 

@@ -18,9 +18,14 @@ rate alpha is, with g = alpha * (y - sigmoid(s)):
 both computed from the values before the step. Threads update the shared tables without
 locks (Hogwild!, Recht et al. 2011), as word2vec.c and gensim do.
 
-Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item), so one
-thread gives bit-identical vectors for the same seed; with several threads the lock-free
-updates interleave differently from run to run.
+Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item).
+
+Threads, two ways: *deterministic* (the default) — T threads train T work items at once,
+each reading the shared tables plus its own pending updates and writing only to its own
+delta tables; after the round the deltas are added to the tables in thread order, so the
+same seed and thread count give bit-identical vectors (a thread sees the others' updates one
+round, ~T x 64k words, late). *Hogwild* (``hogwild=True``; word2vec.c and gensim) — threads
+update the shared tables lock-free and interleave differently from run to run.
 """
 
 from __future__ import annotations
@@ -112,14 +117,86 @@ def window_update(syn0, syn1, ctx, m, outs, n_out, alpha, g, gin, track):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
+                        ctx, m, outs, n_out, alpha, g, rin, rout, track):
+    """:func:`window_update` for deterministic threads: rows are read as table + this
+    thread's pending delta, and the step is added to the delta (``d0``/``d1``), not to the
+    shared tables; rows touched for the first time are listed in ``touched0/1`` (count in
+    ``n_touched``) for :func:`merge_delta`. Same step, same formulas."""
+    D = syn0.shape[1]
+    for a in range(m):  # the rows as this thread sees them, before the step: (m, D), (1+K, D)
+        r = ctx[a]
+        for d in range(D):
+            rin[a, d] = syn0[r, d] + d0[r, d]
+    for o in range(n_out):
+        r = outs[o]
+        for d in range(D):
+            rout[o, d] = syn1[r, d] + d1[r, d]
+    loss = 0.0
+    for a in range(m):
+        for o in range(n_out):
+            f = np.float32(0.0)
+            for d in range(D):
+                f += rin[a, d] * rout[o, d]
+            if f > _MAX_EXP:
+                f = _MAX_EXP
+            elif f < -_MAX_EXP:
+                f = -_MAX_EXP
+            s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))
+            label = np.float32(1.0) if o == 0 else np.float32(0.0)
+            g[a, o] = (label - s) * alpha
+            if track:
+                z = -f if o == 0 else f
+                loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+    for o in range(n_out):  # output step into the delta
+        r = outs[o]
+        if mark1[r] == 0:
+            mark1[r] = 1
+            touched1[n_touched[1]] = r
+            n_touched[1] += 1
+        for a in range(m):
+            go = g[a, o]
+            for d in range(D):
+                d1[r, d] += go * rin[a, d]
+    for a in range(m):  # input step into the delta
+        r = ctx[a]
+        if mark0[r] == 0:
+            mark0[r] = 1
+            touched0[n_touched[0]] = r
+            n_touched[0] += 1
+        for o in range(n_out):
+            go = g[a, o]
+            for d in range(D):
+                d0[r, d] += go * rout[o, d]
+    return loss
+
+
+@njit(cache=True, nogil=True)
+def merge_delta(table, delta, mark, touched, n):
+    """Add a thread's pending delta rows ``touched[:n]`` into ``table`` and clear them."""
+    D = table.shape[1]
+    for i in range(n):
+        r = touched[i]
+        for d in range(D):
+            table[r, d] += delta[r, d]
+            delta[r, d] = 0.0
+        mark[r] = 0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
-                alpha0, alpha1, seed, max_sentence, track_every):
+                alpha0, alpha1, seed, max_sentence, track_every,
+                d0, d1, mark0, mark1, touched0, touched1, n_touched):
     """Train on one chunk of the id stream (``-1`` between sentences).
 
     Subsampling (keep[w]), a window size in 1..window per center, and K negatives per center
     (alias method, never the center itself) are drawn here. The learning rate goes linearly
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
+
+    With empty ``d0`` (shape (0, D)) the shared tables are updated in place (Hogwild);
+    otherwise updates go to this thread's delta, see :func:`window_update_delta`.
     """
+    use_delta = d0.shape[0] > 0
     D = syn0.shape[1]
     V = alias_prob.shape[0]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
@@ -130,6 +207,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     outs = np.empty(negative + 1, np.int32)
     g = np.empty((2 * window, negative + 1), np.float32)
     gin = np.empty((2 * window, D), np.float32)
+    rout = np.empty((negative + 1, D), np.float32)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
@@ -175,7 +253,11 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 outs[k] = t
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += window_update(syn0, syn1, ctx, m, outs, negative + 1, alpha, g, gin, track)
+            if use_delta:
+                loss += window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
+                                            ctx, m, outs, negative + 1, alpha, g, gin, rout, track)
+            else:
+                loss += window_update(syn0, syn1, ctx, m, outs, negative + 1, alpha, g, gin, track)
             if track:
                 loss_terms += m * (negative + 1)
             pairs += m

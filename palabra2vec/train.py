@@ -10,6 +10,7 @@ same tables. PyTorch is imported only when the torch backend (or a GPU) is used.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -264,10 +265,13 @@ class Trainer:
         st = self.state
         words_before = st.words_done
 
-        def job(item: int, chunk: np.ndarray, w0: int):
+        def job(item: int, chunk: np.ndarray, w0: int, slot: int | None = None):
             n = int((chunk >= 0).sum())
             a0, a1 = self._alpha(w0), self._alpha(w0 + n)
-            return self.backend.train_chunk(chunk, a0, a1, _item_seed(self.config.seed, epoch, item)), n
+            seed = _item_seed(self.config.seed, epoch, item)
+            if slot is None:
+                return self.backend.train_chunk(chunk, a0, a1, seed), n
+            return self.backend.train_chunk(chunk, a0, a1, seed, slot), n
 
         if pool is None:
             w = words_before
@@ -275,6 +279,27 @@ class Trainer:
                 res = job(item, chunk, w)
                 w += res[1]
                 yield item, [res]
+            return
+        if getattr(self.backend, "deterministic", False):
+            # rounds of `threads` items, item k of a round on slot k, merged in slot order
+            items = self._items(corpus, start_item)
+            w = words_before
+            batch = list(itertools.islice(items, threads))
+            while batch:
+                futures = []
+                for slot, (item, chunk) in enumerate(batch):
+                    n = int((chunk >= 0).sum())
+                    futures.append((item, pool.submit(job, item, chunk, w, slot)))
+                    w += n
+                self.in_flight = len(futures)
+                batch = list(itertools.islice(items, threads))  # read the next round meanwhile
+                results = [(item, f.result()) for item, f in futures]
+                self.backend.merge(pool)
+                for item, res in results:
+                    self.in_flight -= 1
+                    yield item, [res]
+                if st.stop:
+                    return
             return
         # keep 2 items per thread in flight; results come back in submission order
         pending: list = []

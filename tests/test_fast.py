@@ -64,6 +64,12 @@ def _chunk(sentences):
     return np.array([i for s in sentences for i in (*s, -1)], dtype=np.int32)
 
 
+def _no_delta(D: int):
+    """The kernel's "no delta tables" arguments: update the shared tables in place."""
+    return (np.zeros((0, D), np.float32), np.zeros((0, D), np.float32), np.zeros(0, np.int8),
+            np.zeros(0, np.int8), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(2, np.int64))
+
+
 def _run(chunk, V=6, D=4, keep=None, window=1, alpha=0.0, seed=5, max_sentence=1000, syn1_zero=True):
     rng = np.random.default_rng(0)
     syn0 = rng.uniform(-0.5 / D, 0.5 / D, (V, D)).astype(np.float32)
@@ -72,7 +78,7 @@ def _run(chunk, V=6, D=4, keep=None, window=1, alpha=0.0, seed=5, max_sentence=1
     prob, alias = np.ones(V, np.float32), np.arange(V, dtype=np.int32)  # uniform noise
     before = syn0.copy(), syn1.copy()
     loss, terms, pairs = fast.train_chunk(chunk, syn0, syn1, keep, prob, alias, window, 2,
-                                          alpha, alpha, seed, max_sentence, 1)
+                                          alpha, alpha, seed, max_sentence, 1, *_no_delta(syn0.shape[1]))
     return before, (syn0, syn1), loss, terms, pairs
 
 
@@ -110,3 +116,31 @@ def test_train_chunk_cuts_sentences_at_max_sentence():
     _, _, _, _, pairs = _run(_chunk([list(range(6)) * 3]), max_sentence=10)
     assert pairs == 2 * (10 - 1)
 
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_delta_update_equals_the_in_place_update(seed):
+    """window_update_delta (deterministic threads) takes the same step as window_update: the
+    tables plus the merged delta equal the tables updated in place."""
+    rng = np.random.default_rng(seed)
+    V, D, m, K = 7, 5, 4, 3
+    syn0 = rng.normal(size=(V, D)).astype(np.float32)
+    syn1 = rng.normal(size=(V, D)).astype(np.float32)
+    ctx = np.array([1, 2, 2, 5], np.int32)  # duplicates on both sides
+    outs = np.array([3, 2, 6, 6], np.int32)
+    g = np.empty((m, K + 1), np.float32)
+    a0, a1 = syn0.copy(), syn1.copy()
+    fast.window_update(a0, a1, ctx, m, outs, K + 1, np.float32(0.1), g, np.empty((m, D), np.float32), False)
+    b0, b1 = syn0.copy(), syn1.copy()
+    d0, d1 = np.zeros_like(b0), np.zeros_like(b1)
+    mk0, mk1 = np.zeros(V, np.int8), np.zeros(V, np.int8)
+    t0, t1, n = np.zeros(V, np.int32), np.zeros(V, np.int32), np.zeros(2, np.int64)
+    fast.window_update_delta(b0, b1, d0, d1, mk0, mk1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.1), g,
+                             np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
+    assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
+    assert sorted(t0[: n[0]].tolist()) == [1, 2, 5] and sorted(t1[: n[1]].tolist()) == [2, 3, 6]
+    fast.merge_delta(b0, d0, mk0, t0, n[0])
+    fast.merge_delta(b1, d1, mk1, t1, n[1])
+    np.testing.assert_allclose(b0, a0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b1, a1, rtol=1e-5, atol=1e-6)
+    assert not d0.any() and not d1.any() and not mk0.any() and not mk1.any()

@@ -21,6 +21,15 @@ def test_same_seed_same_vectors_fast_backend(tiny_corpus):
     assert not np.array_equal(a.input, c.input)
 
 
+def test_same_seed_and_threads_same_vectors_with_two_threads(tiny_corpus):
+    """The fast backend's default threads run in rounds and merge in a fixed order."""
+    kw = dict(backend="fast", threads=2, seed=7, chunk_words=1024, epochs=3)
+    a, b = _train(tiny_corpus, **kw), _train(tiny_corpus, **kw)
+    assert np.array_equal(a.input, b.input) and np.array_equal(a.output, b.output)
+    c = _train(tiny_corpus, **{**kw, "hogwild": True})
+    assert c.info["backend"] == "fast" and np.isfinite(c.input).all()
+
+
 def test_same_seed_same_vectors_torch_backend(tiny_corpus):
     a = _train(tiny_corpus, backend="torch", threads=2, seed=3)
     b = _train(tiny_corpus, backend="torch", threads=2, seed=3)
