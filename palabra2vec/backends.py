@@ -90,6 +90,11 @@ class FastBackend:
         for slot in self._slots:
             slot[6][:] = 0
 
+    def release(self) -> None:
+        """Free the per-thread delta tables (after training; they hold no pending update)."""
+        self._slots = []
+        self.deterministic = False
+
     def tables(self) -> tuple[np.ndarray, np.ndarray]:
         return self.syn0, self.syn1
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import Palabra2vecError, UsageError
-from .storage import atomic_write
+from .storage import _write_all, write_tables
 from .train import Trainer, TrainState
 from .vocab import Vocab
 
@@ -94,7 +94,6 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
     Call only when no work item is in flight (``on_checkpoint``, ``on_epoch_end``,
     ``on_train_end``).
     """
-    from safetensors.numpy import save
 
     st = trainer.state
     complete = len(st.history) >= st.epoch and st.epoch > 0  # the current epoch is done
@@ -125,11 +124,11 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
         "optimizer": json.dumps(opt_rest),
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    data = save(tensors, metadata=meta)
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        atomic_write(d / CHECKPOINT, lambda f: f.write(data))
+        # streamed to a synced temporary file, then renamed: a kill leaves the old checkpoint
+        _write_all(d, {CHECKPOINT: lambda path: write_tables(path, tensors, meta)})
     except OSError as e:
         raise Palabra2vecError(f"cannot write the checkpoint in {d}: {e.strerror or e}") from e
     log.debug("checkpoint: epoch %d item %d (%d words done) -> %s", position["epoch"], position["item"],

@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -68,14 +68,28 @@ def _write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def _write_all(directory: Path, files: dict[str, bytes]) -> None:
-    """Write every ``name -> bytes`` to a synced temporary file in ``directory``, then rename
-    them all; on any error remove the temporary files and leave the old ones."""
+def _fsync_path(path: str | os.PathLike[str]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(directory: Path, files: dict[str, bytes | Callable[[str], None]]) -> None:
+    """Write every ``name -> bytes`` (or ``name -> writer(path)``, for files streamed to disk)
+    to a synced temporary file in ``directory``, then rename them all; on any error remove
+    the temporary files and leave the old ones."""
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
             staged.append((tmp, directory / name))
+            if callable(data):
+                os.close(fd)
+                data(tmp)
+                _fsync_path(tmp)
+                continue
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
@@ -90,18 +104,25 @@ def _write_all(directory: Path, files: dict[str, bytes]) -> None:
                 pass
 
 
+def write_tables(path: str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """safetensors file of float32 tables, streamed to ``path`` (no copy of the tables in memory)."""
+    from safetensors.numpy import save_file
+
+    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, path, metadata=metadata)
+
+
 def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     """Write ``model`` into ``directory`` (created if needed)."""
-    from safetensors.numpy import save
-
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        data = save(
-            {"input": np.ascontiguousarray(model.input, dtype=np.float32),
-             "output": np.ascontiguousarray(model.output, dtype=np.float32)},
-            metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)},
-        )
+        tables = {"input": np.asarray(model.input, dtype=np.float32),
+                  "output": np.asarray(model.output, dtype=np.float32)}
+        meta_st = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+
+        def data(path: str) -> None:
+            write_tables(path, tables, meta_st)
+
         vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info}
         # every file is written and synced under a temporary name first, then all are renamed:
