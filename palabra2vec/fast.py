@@ -71,6 +71,23 @@ def _below(bits, n):
     return np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _gradient(f, positive, alpha, track):
+    """alpha * (label - sigmoid(f)) for score f (label 1 for the positive), and the BCE term
+    -log sigmoid(+-f) when ``track``. f is clipped to +-_MAX_EXP first."""
+    if f > _MAX_EXP:
+        f = _MAX_EXP
+    elif f < -_MAX_EXP:
+        f = -_MAX_EXP
+    s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))
+    label = np.float32(1.0) if positive else np.float32(0.0)
+    term = 0.0
+    if track:
+        z = -f if positive else f
+        term = max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+    return (label - s) * alpha, term
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def window_update(syn0, syn1, ctx, m, outs, n_out, alpha, g, gin, track):
     """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first
@@ -84,16 +101,8 @@ def window_update(syn0, syn1, ctx, m, outs, n_out, alpha, g, gin, track):
             f = np.float32(0.0)
             for d in range(D):
                 f += ra[d] * ro[d]
-            if f > _MAX_EXP:
-                f = _MAX_EXP
-            elif f < -_MAX_EXP:
-                f = -_MAX_EXP
-            s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))
-            label = np.float32(1.0) if o == 0 else np.float32(0.0)
-            g[a, o] = (label - s) * alpha
-            if track:  # -log sigmoid(f) for the positive, -log sigmoid(-f) for negatives
-                z = -f if o == 0 else f
-                loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+            g[a, o], term = _gradient(f, o == 0, alpha, track)
+            loss += term
     for a in range(m):  # input gradients from the outputs before the step: (m, D)
         for d in range(D):
             gin[a, d] = 0.0
@@ -138,16 +147,8 @@ def window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_
             f = np.float32(0.0)
             for d in range(D):
                 f += rin[a, d] * rout[o, d]
-            if f > _MAX_EXP:
-                f = _MAX_EXP
-            elif f < -_MAX_EXP:
-                f = -_MAX_EXP
-            s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))
-            label = np.float32(1.0) if o == 0 else np.float32(0.0)
-            g[a, o] = (label - s) * alpha
-            if track:
-                z = -f if o == 0 else f
-                loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+            g[a, o], term = _gradient(f, o == 0, alpha, track)
+            loss += term
     for o in range(n_out):  # output step into the delta
         r = outs[o]
         if mark1[r] == 0:
