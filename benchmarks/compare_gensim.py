@@ -36,7 +36,7 @@ CLI = str(Path(PY).with_name("palabra2vec"))
 def pretokenize(corpus_dir: Path, cache: Path, name: str, max_files: int | None = None) -> tuple[Path, int]:
     """Tokenize ``corpus_dir`` once into ``cache/name.txt``; return (path, tokens)."""
     sys.path.insert(0, str(ROOT))
-    from palabra2vec.corpus import Corpus
+    from palabra2vec.text.corpus import Corpus
 
     out = cache / f"{name}.txt"
     meta = cache / f"{name}.json"

@@ -33,7 +33,7 @@ def similarity_rho(model_dir: Path, path: Path) -> tuple[float, int]:
     """Spearman rho between gold scores and cosines, over the pairs whose words are known."""
     from scipy.stats import spearmanr
 
-    from palabra2vec.vectors import WordVectors
+    from palabra2vec.vectors.word_vectors import WordVectors
 
     wv = WordVectors.load(model_dir)
     gold, pred = [], []

@@ -40,12 +40,12 @@ def main() -> None:
     t = T0
     import numpy  # noqa: F401
     t = report("import numpy", t)
-    from palabra2vec import fast  # noqa: F401  (numba)
+    from palabra2vec.training import fast  # noqa: F401  (numba)
     t = report("import palabra2vec (numba; no torch on the fast path)", t)
     from palabra2vec.config import TrainConfig
-    from palabra2vec.corpus import Corpus
-    from palabra2vec.encoded import encode_corpus
-    from palabra2vec.train import Trainer
+    from palabra2vec.text.corpus import Corpus
+    from palabra2vec.text.encoded import encode_corpus
+    from palabra2vec.training.train import Trainer
     from palabra2vec.word2vec import Word2Vec
     t = report("import the rest", t)
     cfg = TrainConfig(tokenizer="whitespace", threads=a.threads, epochs=a.epochs, backend="fast").validate()

@@ -1,10 +1,10 @@
 """palabra2vec: word2vec (skip-gram with negative sampling) in PyTorch, Spanish first."""
 
 from .config import TrainConfig, preset
-from .corpus import Corpus, tokenize_spanish
+from .text.corpus import Corpus, tokenize_spanish
 from .errors import Palabra2vecError, UnknownWordError, UsageError
-from .vectors import WordVectors
-from .vocab import Vocab
+from .vectors.word_vectors import WordVectors
+from .text.vocab import Vocab
 from .word2vec import Word2Vec
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ when a figure is made.
 
 - :func:`lengths`: tokens per sentence before and after subsampling (the notebook's histogram);
 - :func:`frequencies`: rank/frequency (Zipf) on log-log axes and the keep-probability curve;
-- :func:`loss`: loss and words/s as training went, from :mod:`palabra2vec.training_log`;
+- :func:`loss`: loss and words/s as training went, from :mod:`palabra2vec.training.training_log`;
 - :func:`words`: a labelled 2-D map (PCA or t-SNE) of word vectors.
 """
 
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .encoded import EncodedCorpus
+from .text.encoded import EncodedCorpus
 from .errors import Palabra2vecError, UsageError
-from .sampling import keep_probabilities, subsample
-from .vocab import Vocab
+from .training.sampling import keep_probabilities, subsample
+from .text.vocab import Vocab
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .vectors import WordVectors
+    from .vectors.word_vectors import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def load_log(source: str | os.PathLike[str] | dict[str, np.ndarray]) -> dict[str
     stands in, epochs only, when it has no log)."""
     import json
 
-    from .training_log import LOG_NAME, log_from_history, read_training_log
+    from .training.training_log import LOG_NAME, log_from_history, read_training_log
 
     if isinstance(source, dict):
         return source

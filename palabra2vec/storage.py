@@ -24,7 +24,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import Palabra2vecError
-from .vocab import Vocab
+from .text.vocab import Vocab
 
 FORMAT = "palabra2vec"
 FORMAT_VERSION = 1

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
-from .corpus import Corpus
-from .encoded import encode_corpus
+from .text.corpus import Corpus
+from .text.encoded import encode_corpus
 from .storage import SavedModel, load_model, save_model
-from .train import Trainer
-from .vectors import WordVectors
-from .vocab import Vocab
+from .training.train import Trainer
+from .vectors.word_vectors import WordVectors
+from .text.vocab import Vocab
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ CorpusLike = Corpus | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] 
 def as_corpus(corpus: CorpusLike, config: TrainConfig, encoding: str | None = None, data_dir: str | None = None) -> Iterable[Sequence[str]]:
     """Sentences from files/directories (tokenized per ``config``), token lists, or Don Quijote."""
     if corpus is None:
-        from .datasets import quijote_path
+        from .text.datasets import quijote_path
 
         return Corpus([quijote_path(data_dir)], config.tokenizer, config.lowercase, config.max_sentence_length, encoding)
     if isinstance(corpus, (str, os.PathLike)):
@@ -90,7 +90,7 @@ class Word2Vec:
                 if hasattr(cb, "attach"):
                     cb.attach(trainer)
             if resume_from is not None:  # continue from a checkpoint (see checkpoint.py)
-                from .checkpoint import restore
+                from .training.checkpoint import restore
 
                 restore(trainer, resume_from)
             state = trainer.train(encoded)

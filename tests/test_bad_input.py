@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from palabra2vec import TrainConfig
-from palabra2vec.cli import main
-from palabra2vec.corpus import Corpus
+from palabra2vec.cli.main import main
+from palabra2vec.text.corpus import Corpus
 from palabra2vec.errors import Palabra2vecError
 from palabra2vec.storage import load_model
 from palabra2vec.word2vec import Word2Vec

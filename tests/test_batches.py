@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from palabra2vec.batches import batchify, iter_batches
-from palabra2vec.sampling import NoiseDistribution
+from palabra2vec.training.batches import batchify, iter_batches
+from palabra2vec.training.sampling import NoiseDistribution
 
 
 def test_batchify_mission_example():

@@ -15,7 +15,7 @@ import pytest
 from safetensors import safe_open
 
 from palabra2vec import TrainConfig
-from palabra2vec.checkpoint import CHECKPOINT, Checkpointer, parse_duration, read_checkpoint
+from palabra2vec.training.checkpoint import CHECKPOINT, Checkpointer, parse_duration, read_checkpoint
 from palabra2vec.errors import Palabra2vecError, UsageError
 from palabra2vec.storage import load_model
 from palabra2vec.word2vec import Word2Vec
@@ -210,7 +210,7 @@ def test_sigint_saves_model_and_checkpoint_then_resumes(cli_corpus, uninterrupte
 
 
 def test_resume_and_overwrite_rules(cli_corpus, uninterrupted, tmp_path, capsys):
-    from palabra2vec.cli import main
+    from palabra2vec.cli.main import main
 
     # an existing model directory is refused without --overwrite
     assert main(["train", str(cli_corpus), *ARGS, "-o", str(uninterrupted)]) == 2

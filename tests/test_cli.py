@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from palabra2vec.cli import main
+from palabra2vec.cli.main import main
 
 
 def _train_tiny(corpus: Path, out: Path, *extra: str) -> int:

@@ -4,7 +4,7 @@ import lzma
 
 import pytest
 
-from palabra2vec.corpus import Corpus, read_lines, strip_gutenberg, tokenize_spanish
+from palabra2vec.text.corpus import Corpus, read_lines, strip_gutenberg, tokenize_spanish
 from palabra2vec.errors import Palabra2vecError, UsageError
 
 
@@ -73,7 +73,7 @@ def test_long_sentences_are_split(tmp_path):
 
 
 def test_huge_line_is_read_in_bounded_pieces(tmp_path, monkeypatch):
-    import palabra2vec.corpus as corpus
+    import palabra2vec.text.corpus as corpus
 
     monkeypatch.setattr(corpus, "MAX_LINE_CHARS", 64)
     p = tmp_path / "one-line.txt"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from palabra2vec.datasets import QUIJOTE_FILE, cache_dir, quijote_path, verify_quijote
+from palabra2vec.text.datasets import QUIJOTE_FILE, cache_dir, quijote_path, verify_quijote
 from palabra2vec.errors import Palabra2vecError
 
 

@@ -15,10 +15,10 @@ import pytest
 
 from conftest import SHARED_DATA, need
 from palabra2vec.config import TrainConfig
-from palabra2vec.corpus import Corpus
-from palabra2vec.distributed import merge_counts, piece_sentences, plan_pieces
-from palabra2vec.encoded import encode_corpus
-from palabra2vec.vocab import Vocab
+from palabra2vec.text.corpus import Corpus
+from palabra2vec.training.distributed import merge_counts, piece_sentences, plan_pieces
+from palabra2vec.text.encoded import encode_corpus
+from palabra2vec.text.vocab import Vocab
 
 HEADER = "The Project Gutenberg eBook\nlicence words here\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n"
 FOOTER = "*** END OF THE PROJECT GUTENBERG EBOOK X ***\nfooterword licence licence\n"
@@ -121,7 +121,7 @@ def test_torchrun_gives_the_single_process_vocabulary(shard_corpus, tmp_path):
 def _spearman_msl(model_dir: Path) -> float:
     from scipy.stats import spearmanr
 
-    from palabra2vec.vectors import WordVectors
+    from palabra2vec.vectors.word_vectors import WordVectors
 
     wv = WordVectors.load(model_dir)
     gold, pred = [], []

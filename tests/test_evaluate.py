@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, need
-from palabra2vec.cli import main
+from palabra2vec.cli.main import main
 from palabra2vec.config import TrainConfig
 from palabra2vec.errors import Palabra2vecError
-from palabra2vec.evaluate import evaluate_word_analogies, evaluate_word_pairs, rankdata, read_text, spearman
+from palabra2vec.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs, rankdata, read_text, spearman
 from palabra2vec.storage import SavedModel, save_model
-from palabra2vec.vectors import WordVectors
-from palabra2vec.vocab import Vocab
+from palabra2vec.vectors.word_vectors import WordVectors
+from palabra2vec.text.vocab import Vocab
 
 ES = SHARED_DATA / "eval" / "es"
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from palabra2vec import fast
-from palabra2vec.model import SkipGram, masked_bce_loss
+from palabra2vec.training import fast
+from palabra2vec.training.model import SkipGram, masked_bce_loss
 
 pytestmark = pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
 

@@ -1,6 +1,6 @@
 import torch
 
-from palabra2vec.model import SkipGram, masked_bce_loss
+from palabra2vec.training.model import SkipGram, masked_bce_loss
 
 
 def test_loss_check_values():
@@ -39,7 +39,7 @@ def test_inits():
 def test_backends_start_from_the_same_tables_as_the_module_inits():
     import numpy as np
 
-    from palabra2vec.backends import init_tables
+    from palabra2vec.training.backends import init_tables
 
     for init, bound in [("gensim", 1 / 50), ("word2vec", 0.5 / 50), ("xavier", (6 / (1000 + 50)) ** 0.5)]:
         a0, a1 = init_tables(1000, 50, init, seed=3)

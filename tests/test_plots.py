@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from palabra2vec import plots
-from palabra2vec.cli import main
+from palabra2vec.cli.main import main
 from palabra2vec.config import TrainConfig
-from palabra2vec.encoded import encode_corpus
+from palabra2vec.text.encoded import encode_corpus
 from palabra2vec.errors import Palabra2vecError, UsageError
-from palabra2vec.training_log import COLUMNS, LOG_NAME, TrainingLog, read_training_log
-from palabra2vec.vectors import WordVectors
+from palabra2vec.training.training_log import COLUMNS, LOG_NAME, TrainingLog, read_training_log
+from palabra2vec.vectors.word_vectors import WordVectors
 from palabra2vec.word2vec import Word2Vec
 
 from conftest import TINY_ES
@@ -162,7 +162,7 @@ def test_training_log_is_written_as_training_goes(trained):
 def test_training_log_append_keeps_rows_up_to_the_resume_point(trained):
     out, _, _ = trained
     before = read_training_log(out)
-    from palabra2vec.train import TrainState
+    from palabra2vec.training.train import TrainState
 
     st = TrainState(epochs=3, words_done=int(before["words_done"][1]), words_total=int(before["words_done"][-1]))
     log = TrainingLog(out, append=True)
@@ -291,7 +291,7 @@ def test_cli_plot_errors_are_one_line(argv, code, message, tmp_path, capsys):
 def test_cli_plot_words_unknown_word(tmp_path, capsys):
     wv = WordVectors(np.eye(4, dtype=np.float32), ["uno", "dos", "tres", "cuatro"], [4, 3, 2, 1])
     from palabra2vec.storage import SavedModel, save_model
-    from palabra2vec.vocab import Vocab
+    from palabra2vec.text.vocab import Vocab
 
     eye = np.eye(4, dtype=np.float32)
     save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=4), Vocab(wv.index_to_key, [4, 3, 2, 1]), eye, eye))

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palabra2vec.batches import batchify, iter_batches
-from palabra2vec.corpus import tokenize_spanish
+from palabra2vec.training.batches import batchify, iter_batches
+from palabra2vec.text.corpus import tokenize_spanish
 from palabra2vec.errors import Palabra2vecError
-from palabra2vec.sampling import (
+from palabra2vec.training.sampling import (
     NoiseDistribution,
     centers_and_contexts,
     draw_negatives,
@@ -23,7 +23,7 @@ from palabra2vec.sampling import (
     subsample,
     window_contexts,
 )
-from palabra2vec.vocab import Vocab
+from palabra2vec.text.vocab import Vocab
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -219,7 +219,7 @@ def test_iter_batches_invariants(chunk, counts, W, K, batch_size, seed):
 
 # -- fuzz: the word2vec-format reader ------------------------------------------------------
 
-formats = pytest.importorskip("palabra2vec.formats", reason="palabra2vec/formats.py is not there yet")
+formats = pytest.importorskip("palabra2vec.vectors.formats", reason="palabra2vec/formats.py is not there yet")
 
 
 def _read(tmp_path_factory, data: bytes, binary=None):

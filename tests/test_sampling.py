@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from palabra2vec import Corpus
-from palabra2vec.encoded import encode_corpus
-from palabra2vec.sampling import (
+from palabra2vec.text.encoded import encode_corpus
+from palabra2vec.training.sampling import (
     NoiseDistribution,
     centers_and_contexts,
     draw_negatives,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from palabra2vec import TrainConfig, UsageError, Word2Vec, preset
-from palabra2vec.train import Trainer, resolve_backend
+from palabra2vec.training.train import Trainer, resolve_backend
 
 
 def _train(corpus, **kw):

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from palabra2vec.cli import main
+from palabra2vec.cli.main import main
 from palabra2vec.config import TrainConfig
 from palabra2vec.errors import UnknownWordError, UsageError
 from palabra2vec.storage import SavedModel, save_model
-from palabra2vec.vectors import WordVectors, load_vectors
-from palabra2vec.vocab import Vocab
+from palabra2vec.vectors.word_vectors import WordVectors, load_vectors
+from palabra2vec.text.vocab import Vocab
 
 
 def random_wv(n: int = 200, dim: int = 16, seed: int = 0) -> WordVectors:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from palabra2vec import Corpus, Vocab
-from palabra2vec.encoded import encode_corpus
+from palabra2vec.text.encoded import encode_corpus
 from palabra2vec.errors import Palabra2vecError, UnknownWordError
 
 

@@ -17,42 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
-from .errors import Palabra2vecError, UsageError
+from .. import __version__
+from ..config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
+from ..errors import Palabra2vecError, UsageError
+from .common import PROG, _add_corpus_args, _Parser, _positive_int
 
-PROG = "palabra2vec"
-#: Words whose neighbours ``train`` shows when they are in the vocabulary.
 #: Epochs on the built-in corpus when --epochs is not given.
 QUIJOTE_EPOCHS = 20
+#: Words whose neighbours ``train`` shows when they are in the vocabulary.
 PROBE_WORDS = ("día", "caballero", "sancho", "dulcinea", "mano")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    return v
-
-
-def _add_corpus_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("corpus", nargs="*", metavar="CORPUS",
-                   help="text files or directories (.gz/.bz2/.xz too); none: Don Quijote")
-    p.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
-                   help="spanish (default), whitespace (pre-tokenized, one sentence a line), notebook")
-    p.add_argument("--no-lowercase", dest="lowercase", action="store_false", default=None,
-                   help="keep the case of words (spanish tokenizer)")
-    p.add_argument("--encoding", default=None, help="text encoding (default: UTF-8, Latin-1 if not UTF-8)")
-    p.add_argument("--data-dir", default=None,
-                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
 
-    from .cli_vectors import add_vector_parsers
+    from .vectors import add_vector_parsers
 
     add_vector_parsers(sub)
 
@@ -118,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
     st.add_argument("--words", nargs="+", default=["que", "mesa"], help="words whose subsampling to show")
     st.add_argument("--seed", type=_positive_int, default=1)
-    from .cli_plots import add_plot_parser
+    from .plots import add_plot_parser
 
     add_plot_parser(sub)
     return parser
@@ -193,7 +166,7 @@ _RESUME_FREE = ("threads", "device", "backend", "hogwild")
 
 def _resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
     """The checkpoint's config; flags given now must agree with it."""
-    from .checkpoint import checkpoint_config
+    from ..training.checkpoint import checkpoint_config
 
     saved = checkpoint_config(out)
     given = dict(PRESETS[args.preset]) if args.preset else {}
@@ -210,7 +183,7 @@ def _resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
 
 def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path) -> int:
     """``train`` on one rank of a torchrun job; only rank 0 writes and prints."""
-    from . import distributed
+    from ..training import distributed
 
     if args.resume:
         raise UsageError("--resume is not supported under torchrun yet; run it without torchrun")
@@ -232,8 +205,8 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
-    from .word2vec import Word2Vec
+    from ..training.checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
+    from ..word2vec import Word2Vec
 
     every = parse_duration(args.checkpoint_every)
     out = Path(args.output)
@@ -250,12 +223,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                              "or --resume to continue an interrupted run")
     distributed = os.environ.get("WORLD_SIZE", "1") != "1"  # torchrun; looked at before importing torch
     if distributed:
-        from .distributed import is_distributed
+        from ..training.distributed import is_distributed
 
         distributed = is_distributed()
     if distributed:  # launched by torchrun with WORLD_SIZE > 1
         return _train_distributed(args, config, out)
-    from .training_log import TrainingLog
+    from ..training.training_log import TrainingLog
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes
@@ -289,7 +262,7 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
     if args.plot:
-        from .cli_plots import write_loss_plot
+        from .plots import write_loss_plot
 
         write_loss_plot(out)
     wv = model.wv
@@ -303,9 +276,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .encoded import encode_corpus
-    from .sampling import keep_probabilities, subsampled_counts
-    from .word2vec import as_corpus
+    from ..text.encoded import encode_corpus
+    from ..training.sampling import keep_probabilities, subsampled_counts
+    from ..word2vec import as_corpus
 
     cfg = TrainConfig(min_count=args.min_count)
     if args.tokenizer:
@@ -332,8 +305,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _commands() -> dict[str, Any]:
-    from .cli_plots import cmd_plot
-    from .cli_vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
+    from .plots import cmd_plot
+    from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,
             "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot}

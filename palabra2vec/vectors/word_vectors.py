@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Palabra2vecError, UsageError
-from .vocab import Vocab
+from ..errors import Palabra2vecError, UsageError
+from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class WordVectors:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "WordVectors":
         """Vectors of a model directory written by ``palabra2vec train``."""
-        from .storage import load_model
+        from ..storage import load_model
 
         m = load_model(path)
         return cls(m.input, m.vocab.index_to_key, m.vocab.counts)
@@ -213,7 +213,7 @@ class WordVectors:
     def load_word2vec_format(cls, path: str | os.PathLike[str], binary: bool | None = None, encoding: str = "utf-8",
                              unicode_errors: str = "replace", limit: int | None = None) -> "WordVectors":
         """Read a word2vec.c / gensim / fastText ``.vec`` file; ``binary=None`` detects the kind.
-        See :func:`palabra2vec.formats.read_word2vec`."""
+        See :func:`palabra2vec.vectors.formats.read_word2vec`."""
         from .formats import read_word2vec
 
         raw = read_word2vec(path, binary=binary, encoding=encoding, unicode_errors=unicode_errors, limit=limit)

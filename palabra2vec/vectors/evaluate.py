@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Palabra2vecError, UsageError
-from .vectors import WordVectors
+from ..errors import Palabra2vecError, UsageError
+from .word_vectors import WordVectors
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import Palabra2vecError, UsageError
+from ..errors import Palabra2vecError, UsageError
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """The training loop: epochs, learning-rate schedule, threads, device, progress, callbacks.
 
 The loop knows nothing of how one chunk of the corpus is trained: a *backend* does that.
-``TorchBackend`` (:mod:`palabra2vec.torch_backend`) is the readable path (SkipGram module,
+``TorchBackend`` (:mod:`palabra2vec.training.torch_backend`) is the readable path (SkipGram module,
 padded batches, autograd, a torch optimizer; CPU or CUDA); ``FastBackend``
-(:mod:`palabra2vec.backends`) runs the compiled kernel of :mod:`palabra2vec.fast` on CPU
+(:mod:`palabra2vec.training.backends`) runs the compiled kernel of :mod:`palabra2vec.training.fast` on CPU
 threads. Both see the same chunks, subsampling and noise distribution, and start from the
 same tables. PyTorch is imported only when the torch backend (or a GPU) is used.
 """
@@ -24,11 +24,11 @@ import numpy as np
 
 from . import fast
 from .backends import FastBackend, init_tables
-from .config import TrainConfig
-from .encoded import EncodedCorpus
-from .errors import UsageError
+from ..config import TrainConfig
+from ..text.encoded import EncodedCorpus
+from ..errors import UsageError
 from .sampling import NoiseDistribution, keep_probabilities
-from .vocab import Vocab
+from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Palabra2vecError
+from ..errors import Palabra2vecError
 from .vocab import Vocab
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from .batches import iter_batches
-from .config import TrainConfig
+from ..config import TrainConfig
 from .model import SkipGram, masked_bce_loss
 from .sampling import NoiseDistribution
 

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli import PROG, _add_corpus_args, _Parser, _positive_int
-from .config import SUBSAMPLE_FORMULAS, TrainConfig
-from .errors import UsageError
+from .common import PROG, _add_corpus_args, _Parser, _positive_int
+from ..config import SUBSAMPLE_FORMULAS, TrainConfig
+from ..errors import UsageError
 
 def add_plot_parser(sub: Any) -> None:
     p = sub.add_parser("plot", help="figures: sentence lengths, frequencies, training loss, word map",
@@ -50,15 +50,15 @@ def _plot_size(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plots
+    from .. import plots
 
     out = Path(args.output or f"{args.kind}.png")
     if out.suffix.lower() not in plots.FORMATS:
         raise UsageError(f"-o {out}: the file name must end in .png or .svg")
     kw = _plot_size(args)
     if args.kind in ("lengths", "frequencies"):
-        from .encoded import encode_corpus
-        from .word2vec import as_corpus
+        from ..text.encoded import encode_corpus
+        from ..word2vec import as_corpus
 
         if args.sample < 0:
             raise UsageError("sample must be >= 0")
@@ -77,7 +77,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     elif args.kind == "loss":
         fig = plots.loss(args.model, **kw)
     else:
-        from .vectors import WordVectors
+        from ..vectors.word_vectors import WordVectors
 
         wv = WordVectors.load(args.model)
         fig = plots.words(wv, args.words, args.neighbours, args.method, args.top, **kw)
@@ -89,7 +89,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def write_loss_plot(model_dir: Path) -> None:
     """``loss.png`` into a freshly trained model directory; a failure only warns."""
     try:
-        from . import plots
+        from .. import plots
 
         plots.save(plots.loss(model_dir), model_dir / "loss.png")
         print(f"loss plot: {model_dir / 'loss.png'}")

@@ -1,6 +1,6 @@
 """The fast CPU training step: skip-gram negative sampling as a compiled Numba kernel.
 
-Same model and objective as :class:`palabra2vec.model.SkipGram` with plain SGD on the
+Same model and objective as :class:`palabra2vec.training.model.SkipGram` with plain SGD on the
 summed loss (word2vec.c's update), organised as in HogBatch (Ji et al. 2016, "Parallelizing
 Word2Vec in Shared and Distributed Memory"): for each center word the words of its window
 are the inputs, and the center plus K negatives shared by the whole window are the outputs,

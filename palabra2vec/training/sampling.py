@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 # ----------------------------------------------------------------------------------------
 # Subsampling of frequent words (Mikolov et al. 2013, "Distributed Representations ...", §2.3)

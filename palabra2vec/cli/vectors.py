@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import _positive_int
-from .errors import UsageError
+from .common import _positive_int
+from ..errors import UsageError
 
 MODEL_HELP = "model directory (palabra2vec train) or word2vec text/binary file"
 
@@ -53,7 +53,7 @@ def add_vector_parsers(sub: Any) -> None:
 
 
 def _load_vectors(path: str) -> Any:
-    from .vectors import load_vectors
+    from ..vectors.word_vectors import load_vectors
 
     return load_vectors(path)
 
@@ -94,7 +94,7 @@ def cmd_analogy(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_word_analogies, evaluate_word_pairs
+    from ..vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
 
     if not args.similarity and not args.analogies:
         raise UsageError("give --similarity FILE... and/or --analogies FILE...")
@@ -122,7 +122,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if args.sections and len(r.sections) > 1:
                 rows += [("  " + s.name, s) for s in r.sections]
         if len(analog) > 1:
-            from .evaluate import SectionResult
+            from ..vectors.evaluate import SectionResult
 
             total = SectionResult("all files")
             for r in analog:

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .errors import Palabra2vecError
+from ..errors import Palabra2vecError
 from .train import TrainState
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Palabra2vecError, UnknownWordError
+from ..errors import Palabra2vecError, UnknownWordError
 
 
 class Vocab:

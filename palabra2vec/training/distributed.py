@@ -40,13 +40,13 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .config import TrainConfig
-from .corpus import (_GUTENBERG_END, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
+from ..config import TrainConfig
+from ..text.corpus import (_GUTENBERG_END, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
                      NOTEBOOK_SKIP_LINES, Corpus, _open_binary, _paragraphs, _sniff_encoding, _split_long,
                      expand_paths, tokenize_spanish)
-from .encoded import EncodedCorpus
-from .errors import Palabra2vecError, UsageError
-from .vocab import Vocab
+from ..text.encoded import EncodedCorpus
+from ..errors import Palabra2vecError, UsageError
+from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
 
@@ -430,9 +430,9 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
 
     ``average``: ``rows`` or ``mean`` (see :class:`ModelAverager`); default from the
     ``PALABRA2VEC_DIST_AVERAGE`` variable, else ``sum``."""
-    from .config import default_threads
+    from ..config import default_threads
     from .train import Trainer, resolve_device
-    from .word2vec import Word2Vec
+    from ..word2vec import Word2Vec
 
     config = config.validate()
     device = resolve_device(config.device)
@@ -441,7 +441,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     if config.threads == default_threads():  # the cores are shared by the ranks of a machine
         config.threads = max(1, config.threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     if corpus is None:  # Don Quijote: rank 0 downloads it first
-        from .datasets import quijote_path
+        from ..text.datasets import quijote_path
 
         if rank == 0:
             quijote_path(data_dir)

@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from .config import TrainConfig
-from .errors import Palabra2vecError, UsageError
-from .storage import _write_all, write_tables
+from ..config import TrainConfig
+from ..errors import Palabra2vecError, UsageError
+from ..storage import _write_all, write_tables
 from .train import Trainer, TrainState
-from .vocab import Vocab
+from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 import numpy as np
 
 from . import fast
-from .config import TrainConfig
+from ..config import TrainConfig
 from .sampling import NoiseDistribution
 
 
@@ -18,7 +18,7 @@ def init_tables(vocab_size: int, vector_size: int, init: str, seed: int) -> tupl
     Spanish benchmark it scores ~0.004-0.008 Spearman above word2vec.c's narrower start);
     ``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both
     ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The same
-    distributions as :meth:`palabra2vec.model.SkipGram.reset_parameters`; both backends start
+    distributions as :meth:`palabra2vec.training.model.SkipGram.reset_parameters`; both backends start
     from these arrays.
     """
     rng = np.random.default_rng(seed)

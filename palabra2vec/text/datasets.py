@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import Palabra2vecError
+from ..errors import Palabra2vecError
 
 log = logging.getLogger(__name__)
 
