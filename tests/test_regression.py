@@ -17,7 +17,7 @@ import pytest
 
 from palabra2vec import TrainConfig, Word2Vec
 
-from .conftest import SHARED_DATA, need
+from conftest import SHARED_DATA, need
 
 pytestmark = pytest.mark.skipif(os.environ.get("PALABRA2VEC_SKIP_GOLDEN") == "1",
                                 reason="PALABRA2VEC_SKIP_GOLDEN=1: bit-exact checksums not checked on this CPU")
