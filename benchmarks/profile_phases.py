@@ -54,12 +54,11 @@ def main() -> None:
     trainer = Trainer(vocab, cfg, progress=False)
     t = report("trainer set-up (tables, noise)", t)
     chunk = next(enc.chunks(1024))
-    trainer.backend.train_chunk(chunk, 0.0, 0.0, 1)  # alpha 0: no change, compiles or loads
+    trainer.backend.train_item(chunk, 0.0, 0.0, 1)  # alpha 0: no change, compiles or loads
     t = report("numba kernel compile/cache load", t)
     state = trainer.train(enc)
     t = report(f"training ({state.words_per_second / 1e6:.2f}M words/s)", t)
-    inp, out = trainer.tables()
-    model = Word2Vec(cfg, vocab, inp, out, {}, state.history)
+    model = Word2Vec(cfg, vocab, trainer.tables(), {}, state.history)
     with tempfile.TemporaryDirectory() as d:
         model.save(Path(d) / "m")
         t = report("saving", t)

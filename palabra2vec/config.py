@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import UsageError
@@ -28,41 +28,65 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _opt(default: Any, help: str, *, choices: tuple[str, ...] | None = None, cli: bool = True,
+         resume_free: bool = False, default_factory: Any = None, shown: str | None = None) -> Any:
+    """A config field with what the command line needs to know about it, kept beside it.
+
+    ``help`` becomes the ``train`` flag's help (``--field-name``), ``choices`` its allowed
+    values, ``shown`` the default as the help shows it (else the default itself);
+    ``resume_free`` fields may differ on ``--resume`` (they do not change the result's
+    meaning); ``cli=False`` fields have no flag.
+    """
+    meta = {"help": help, "choices": choices, "cli": cli, "resume_free": resume_free, "shown": shown}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class TrainConfig:
-    """Every setting of a training run; saved as ``config.json`` beside the vectors."""
+    """Every setting of a training run; saved as ``config.json`` beside the vectors.
+
+    Each field's metadata holds its help text: the ``train`` command's flags are made from it
+    (:func:`palabra2vec.cli.main.add_config_flags`), so a new field is a new flag.
+    """
 
     # corpus
-    tokenizer: str = "spanish"  #: spanish | whitespace (pre-tokenized) | notebook (d2l split)
-    lowercase: bool = True  #: lowercase tokens (spanish tokenizer only)
-    max_sentence_length: int = 1000  #: longer sentences are split, as word2vec.c does
+    tokenizer: str = _opt("spanish", "spanish (Gutenberg-aware, lowercased, punctuation removed), "
+                          "whitespace (pre-tokenized, one sentence a line) or notebook (the course's split)",
+                          choices=TOKENIZERS)
+    lowercase: bool = _opt(True, "lowercase tokens (spanish tokenizer)")
+    max_sentence_length: int = _opt(1000, "split longer sentences, as word2vec.c does")
     # vocabulary
-    min_count: int = 5  #: drop words seen fewer times
+    min_count: int = _opt(5, "ignore words seen fewer times")
     # sampling
-    sample: float = 1e-4  #: subsampling threshold t (0 disables subsampling)
-    subsample_formula: str = "word2vec"  #: word2vec (gensim, word2vec.c) | notebook (d2l)
-    window: int = 5  #: maximum window; each center draws its own size in 1..window
-    negative: int = 5  #: noise words per context word (K)
-    ns_exponent: float = 0.75  #: noise distribution is count ** ns_exponent
+    sample: float = _opt(1e-4, "subsampling threshold t, 0 to disable")
+    subsample_formula: str = _opt("word2vec", "word2vec (gensim, word2vec.c: keep = (sqrt(f/t) + 1) t/f) "
+                                  "or notebook (the paper's: keep = sqrt(t/f))", choices=SUBSAMPLE_FORMULAS)
+    window: int = _opt(5, "maximum window; each center draws its own size in 1..window")
+    negative: int = _opt(5, "noise words per context word (K)")
+    ns_exponent: float = _opt(0.75, "noise distribution is count ** ns_exponent")
     # model
-    vector_size: int = 100  #: embedding dimension
-    #: gensim (input uniform +-1/dim, output zeros) | word2vec (word2vec.c: +-0.5/dim) | xavier
-    init: str = "gensim"
+    vector_size: int = _opt(100, "embedding dimension")
+    init: str = _opt("gensim", "starting tables: gensim (input U(-1/D, 1/D), output 0), "
+                     "word2vec (word2vec.c: U(-0.5/D, 0.5/D)) or xavier (the notebook)", choices=INITS)
     # optimisation
-    epochs: int = 5
-    optimizer: str = "sgd"  #: sgd (linear decay alpha -> min_alpha) | adam (constant alpha)
-    alpha: float = 0.025  #: initial learning rate
-    min_alpha: float = 0.0001  #: final learning rate of the linear decay (sgd)
-    batch_size: int = 512  #: centers per minibatch on the torch backend
+    epochs: int = _opt(5, "passes over the corpus", shown="5; 20 on the built-in Don Quijote")
+    optimizer: str = _opt("sgd", "sgd (linear decay alpha -> min_alpha) or adam (constant alpha)", choices=OPTIMIZERS)
+    alpha: float = _opt(0.025, "initial learning rate", shown="0.025; 0.002 in the notebook preset")
+    min_alpha: float = _opt(0.0001, "final learning rate of the SGD decay")
+    batch_size: int = _opt(512, "centers per minibatch on the torch backend")
     # execution
-    backend: str = "auto"  #: auto | fast (numba kernel, CPU) | torch (readable autograd path)
-    device: str = "auto"  #: auto | cpu | cuda | cuda:N
-    threads: int = field(default_factory=default_threads)
-    #: fast backend with threads > 1: update shared tables lock-free as word2vec.c does
-    #: (runs differ); default False = deterministic rounds (same seed + threads, same vectors)
-    hogwild: bool = False
-    seed: int = 1
-    chunk_words: int = 65536  #: corpus words per work item handed to a thread
+    backend: str = _opt("auto", "auto (fast on CPU, torch on GPU or with adam), fast (compiled kernel, CPU) "
+                        "or torch (readable autograd path)", choices=BACKENDS, resume_free=True)
+    device: str = _opt("auto", "auto (a GPU when PyTorch sees one), cpu, cuda or cuda:N", resume_free=True)
+    threads: int = _opt(None, "CPU threads", default_factory=default_threads, resume_free=True,
+                        shown="all cores")
+    hogwild: bool = _opt(False, "fast backend, several threads: update the tables lock-free as word2vec.c "
+                         "and gensim do (about 1.5x faster training; runs then differ). Default: "
+                         "deterministic rounds (same seed and threads, same vectors)", resume_free=True)
+    seed: int = _opt(1, "random seed")
+    chunk_words: int = _opt(65536, "corpus words per work item handed to a thread", cli=False)
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UsageError` naming the first absurd setting; return self."""
@@ -98,6 +122,16 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def cli_fields(cls) -> list[dataclasses.Field]:
+        """The fields that are ``train`` flags, in declaration order."""
+        return [f for f in fields(cls) if f.metadata.get("cli")]
+
+    @classmethod
+    def resume_free(cls) -> set[str]:
+        """Fields a ``--resume`` may change: they do not change what the run computes."""
+        return {f.name for f in fields(cls) if f.metadata.get("resume_free")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":

@@ -1,11 +1,15 @@
 """The model directory on disk: tables in safetensors, vocabulary, config, history.
 
-Layout (``FORMAT_VERSION`` 1)::
+Layout (``FORMAT_VERSION`` 2)::
 
-    DIR/model.safetensors   "input" and "output" float32 tables (V, D)
+    DIR/model.safetensors   the model's named float32 tables ("input" (V, D), "output" (V, D), ...)
     DIR/vocab.tsv           word<TAB>count, row order of the tables
-    DIR/config.json         {"format": "palabra2vec", "format_version": 1, "config": {...}, ...}
+    DIR/config.json         {"format": "palabra2vec", "format_version": 2, "config": {...},
+                             "tables": {"input": [V, D], ...}, ...}
     DIR/history.json        loss and words/s per epoch
+
+Version 1 (round 1) had the same files with exactly the "input" and "output" tables and no
+"tables" entry; it is still read.
 
 Every file is written to a temporary name, flushed to disk and renamed, so an interrupted
 save leaves the previous file intact. Nothing here can execute code when loaded.
@@ -25,9 +29,12 @@ import numpy as np
 from .config import TrainConfig
 from .errors import Palabra2vecError
 from .text.vocab import Vocab
+from .variants import INPUT, check_tables
 
 FORMAT = "palabra2vec"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this release reads
+READABLE_VERSIONS = (1, 2)
 TABLES = "model.safetensors"
 VOCAB = "vocab.tsv"
 CONFIG = "config.json"
@@ -40,8 +47,7 @@ class SavedModel:
 
     config: TrainConfig
     vocab: Vocab
-    input: np.ndarray  # (V, D) float32, the word vectors
-    output: np.ndarray  # (V, D) float32, the context ("output") vectors
+    tables: dict[str, np.ndarray]  #: name -> float32 table (see palabra2vec.variants)
     info: dict[str, Any] = field(default_factory=dict)  #: training summary (time, words/s, loss)
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -116,15 +122,15 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        tables = {"input": np.asarray(model.input, dtype=np.float32),
-                  "output": np.asarray(model.output, dtype=np.float32)}
+        tables = {name: np.asarray(t, dtype=np.float32) for name, t in model.tables.items()}
         meta_st = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
 
         def data(path: str) -> None:
             write_tables(path, tables, meta_st)
 
         vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info}
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
+                "tables": {name: list(t.shape) for name, t in tables.items()}, "info": model.info}
         # every file is written and synced under a temporary name first, then all are renamed:
         # a full disk (ENOSPC) while writing leaves the previous model whole
         _write_all(d, {
@@ -155,22 +161,26 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
         raise Palabra2vecError(f"{d / CONFIG} is damaged: {e}") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise Palabra2vecError(f"{d / CONFIG} is not a palabra2vec model config")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise Palabra2vecError(f"{d} has model format version {meta.get('format_version')}; this palabra2vec reads {FORMAT_VERSION}")
+    version = meta.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise Palabra2vecError(f"{d} has model format version {version}; this palabra2vec reads "
+                               f"{', '.join(map(str, READABLE_VERSIONS))}")
     try:
         tables = load_file(d / TABLES)
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise Palabra2vecError(f"{d / TABLES} is damaged or truncated: {e}") from e
     vocab = Vocab.load(d / VOCAB)
-    inp, out = tables.get("input"), tables.get("output")
-    if inp is None or out is None or inp.ndim != 2 or inp.shape != out.shape:
-        raise Palabra2vecError(f"{d / TABLES} does not hold input/output tables of one shape")
-    if inp.shape[0] != len(vocab):
+    config = TrainConfig.from_dict(meta.get("config", {}))
+    inp = tables.get(INPUT)
+    if inp is not None and inp.ndim == 2 and inp.shape[0] != len(vocab):
         raise Palabra2vecError(f"{d}: {inp.shape[0]} vectors but {len(vocab)} vocabulary words")
+    wrong = check_tables(tables, config, len(vocab))
+    if wrong:
+        raise Palabra2vecError(f"{d / TABLES} does not fit its config: {wrong}")
     history = []
     if (d / HISTORY).is_file():
         try:
             history = json.loads((d / HISTORY).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             history = []
-    return SavedModel(TrainConfig.from_dict(meta.get("config", {})), vocab, inp, out, meta.get("info", {}), history)
+    return SavedModel(config, vocab, tables, meta.get("info", {}), history)

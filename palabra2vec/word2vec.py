@@ -18,6 +18,7 @@ from .storage import SavedModel, load_model, save_model
 from .training.train import Trainer
 from .vectors.word_vectors import WordVectors
 from .text.vocab import Vocab
+from .variants import INPUT, OUTPUT, word_vectors
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +49,27 @@ def _torch_version() -> str | None:
 
 
 class Word2Vec:
-    """A trained skip-gram model: both tables, the vocabulary, the config and the history."""
+    """A trained model: its named tables (:mod:`palabra2vec.variants`), the vocabulary, the
+    config and the history."""
 
-    def __init__(self, config: TrainConfig, vocab: Vocab, input: np.ndarray, output: np.ndarray,
+    def __init__(self, config: TrainConfig, vocab: Vocab, tables: dict[str, np.ndarray],
                  info: dict[str, Any] | None = None, history: list[dict[str, Any]] | None = None) -> None:
         self.config = config
         self.vocab = vocab
-        self.input = input  # (V, D) word vectors
-        self.output = output  # (V, D) context vectors
+        self.tables = tables  #: name -> float32 table, e.g. "input" (V, D) and "output" (V, D)
         self.info = info or {}
         self.history = history or []
         self._wv: WordVectors | None = None
+
+    @property
+    def input(self) -> np.ndarray:
+        """The input table (V, D): word2vec.c's ``syn0``."""
+        return self.tables[INPUT]
+
+    @property
+    def output(self) -> np.ndarray:
+        """The output table (V, D) of negative sampling: word2vec.c's ``syn1neg``."""
+        return self.tables[OUTPUT]
 
     @classmethod
     def train(
@@ -94,7 +105,7 @@ class Word2Vec:
 
                 restore(trainer, resume_from)
             state = trainer.train(encoded)
-            inp, out = trainer.tables()
+            tables = trainer.tables()
         finally:
             encoded.close()
         info = dict(
@@ -112,23 +123,23 @@ class Word2Vec:
             words_per_second_train=round(state.words_per_second, 1),
             torch_version=_torch_version(),
         )
-        return cls(config, vocab, inp, out, info, state.history)
+        return cls(config, vocab, tables, info, state.history)
 
     @property
     def wv(self) -> WordVectors:
-        """The word vectors (the input table), for queries."""
+        """The word vectors users query, composed from the tables (:func:`palabra2vec.variants.word_vectors`)."""
         if self._wv is None:
-            self._wv = WordVectors(self.input, self.vocab.index_to_key, self.vocab.counts)
+            self._wv = word_vectors(self.config, self.vocab, self.tables)
         return self._wv
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write the model directory (see :mod:`palabra2vec.storage`)."""
-        return save_model(directory, SavedModel(self.config, self.vocab, self.input, self.output, self.info, self.history))
+        return save_model(directory, SavedModel(self.config, self.vocab, self.tables, self.info, self.history))
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> "Word2Vec":
         m = load_model(directory)
-        return cls(m.config, m.vocab, m.input, m.output, m.info, m.history)
+        return cls(m.config, m.vocab, m.tables, m.info, m.history)
 
     def __repr__(self) -> str:
         return f"Word2Vec({len(self.vocab)} words x {self.config.vector_size} dims)"

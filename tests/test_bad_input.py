@@ -179,7 +179,7 @@ def test_garbled_config(model_dir, capsys):
     assert code == 1 and err.startswith(f"palabra2vec: error: {model_dir / 'config.json'} is damaged")
     (model_dir / "config.json").write_text(json.dumps({"format": "palabra2vec", "format_version": 99}))
     code, err = run(["similar", model_dir, "caballero"], capsys)
-    assert (code, err) == (1, f"palabra2vec: error: {model_dir} has model format version 99; this palabra2vec reads 1")
+    assert (code, err) == (1, f"palabra2vec: error: {model_dir} has model format version 99; this palabra2vec reads 1, 2")
 
 
 def test_vocabulary_and_tables_disagree(model_dir, capsys):
@@ -203,7 +203,7 @@ def test_full_disk_while_saving_keeps_the_previous_model(model_dir, tiny_corpus,
         other.save(model_dir)
     monkeypatch.undo()
     after = load_model(model_dir)
-    assert np.array_equal(after.input, before.input)
+    assert np.array_equal(after.tables["input"], before.tables["input"])
     assert after.vocab.index_to_key == before.vocab.index_to_key
     assert sorted(os.listdir(model_dir)) == files_before  # no temporary files left behind
 
@@ -215,7 +215,7 @@ def test_full_disk_during_cli_training(model_dir, tiny_corpus, monkeypatch, caps
     monkeypatch.undo()
     assert code == 1
     assert err == f"palabra2vec: error: cannot write the checkpoint in {model_dir}: No space left on device"
-    assert np.array_equal(load_model(model_dir).input, before.input)
+    assert np.array_equal(load_model(model_dir).tables["input"], before.tables["input"])
 
 
 # -- downloads -------------------------------------------------------------------------------

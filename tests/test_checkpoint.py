@@ -187,8 +187,8 @@ def test_kill_9_then_resume_gives_the_uninterrupted_vectors(cli_corpus, uninterr
     assert r.returncode == 0, r.stderr
     a, b = load_model(uninterrupted), load_model(out)
     # one thread: every random draw depends only on (seed, epoch, item), so equality is exact
-    assert np.array_equal(a.input, b.input)
-    assert np.array_equal(a.output, b.output)
+    assert np.array_equal(a.tables["input"], b.tables["input"])
+    assert np.array_equal(a.tables["output"], b.tables["output"])
     assert len(b.history) == 6
 
 
@@ -202,11 +202,11 @@ def test_sigint_saves_model_and_checkpoint_then_resumes(cli_corpus, uninterrupte
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
     stopped = load_model(out)  # a usable model
-    assert stopped.input.shape == (2000, 64)
+    assert stopped.tables["input"].shape == (2000, 64)
     assert _position(out) is not None
     r = _cli(["train", str(cli_corpus), *ARGS, "-o", str(out), "--resume"])
     assert r.returncode == 0, r.stderr
-    assert np.array_equal(load_model(uninterrupted).input, load_model(out).input)
+    assert np.array_equal(load_model(uninterrupted).tables["input"], load_model(out).tables["input"])
 
 
 def test_resume_and_overwrite_rules(cli_corpus, uninterrupted, tmp_path, capsys):

@@ -174,7 +174,7 @@ def test_analogies_match_gensim_on_spanish_sets(tmp_path, name):
 def test_cli_evaluate_table_and_json(tmp_path, capsys):
     wv = planted()
     t = wv.vectors
-    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=12), Vocab(wv.index_to_key, [1] * len(wv)), t, t.copy()))
+    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=12), Vocab(wv.index_to_key, [1] * len(wv)), {"input": t, "output": t.copy()}))
     pairs = tmp_path / "pairs.txt"
     pairs.write_text("españa madrid 9\nfrancia parís 8\nn1 n2 1\nn3 lejos 2\n", encoding="utf-8")
     q = tmp_path / "q.txt"

@@ -51,9 +51,9 @@ def test_window_update_matches_autograd(seed):
     alpha = 0.3
     want0, want1, want_loss = _autograd_step(syn0, syn1, ctx.tolist(), outs.tolist(), alpha)
     g = np.empty((m, K + 1), np.float32)
-    gin = np.empty((m, D), np.float32)
     got0, got1 = syn0.copy(), syn1.copy()
-    loss = fast.window_update(got0, got1, ctx, m, outs, K + 1, np.float32(alpha), g, gin, True)
+    loss = fast.window_update(got0, got1, *_no_delta(D), ctx, m, outs, K + 1, np.float32(alpha), g,
+                              np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), True)
     np.testing.assert_allclose(got0, want0, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got1, want1, rtol=1e-5, atol=1e-6)
     assert loss == pytest.approx(want_loss, rel=1e-5)
@@ -120,8 +120,8 @@ def test_train_chunk_cuts_sentences_at_max_sentence():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_delta_update_equals_the_in_place_update(seed):
-    """window_update_delta (deterministic threads) takes the same step as window_update: the
-    tables plus the merged delta equal the tables updated in place."""
+    """window_update into per-thread deltas (deterministic threads) takes the same step as
+    in place: the tables plus the merged delta equal the tables updated in place."""
     rng = np.random.default_rng(seed)
     V, D, m, K = 7, 5, 4, 3
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -130,12 +130,13 @@ def test_delta_update_equals_the_in_place_update(seed):
     outs = np.array([3, 2, 6, 6], np.int32)
     g = np.empty((m, K + 1), np.float32)
     a0, a1 = syn0.copy(), syn1.copy()
-    fast.window_update(a0, a1, ctx, m, outs, K + 1, np.float32(0.1), g, np.empty((m, D), np.float32), False)
+    fast.window_update(a0, a1, *_no_delta(D), ctx, m, outs, K + 1, np.float32(0.1), g,
+                       np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
     b0, b1 = syn0.copy(), syn1.copy()
     d0, d1 = np.zeros_like(b0), np.zeros_like(b1)
     mk0, mk1 = np.zeros(V, np.int8), np.zeros(V, np.int8)
     t0, t1, n = np.zeros(V, np.int32), np.zeros(V, np.int32), np.zeros(2, np.int64)
-    fast.window_update_delta(b0, b1, d0, d1, mk0, mk1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.1), g,
+    fast.window_update(b0, b1, d0, d1, mk0, mk1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.1), g,
                              np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
     assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
     assert sorted(t0[: n[0]].tolist()) == [1, 2, 5] and sorted(t1[: n[1]].tolist()) == [2, 3, 6]

@@ -39,11 +39,13 @@ def test_inits():
 def test_backends_start_from_the_same_tables_as_the_module_inits():
     import numpy as np
 
-    from palabra2vec.training.backends import init_tables
+    from palabra2vec.config import TrainConfig
+    from palabra2vec.variants import init_tables
 
     for init, bound in [("gensim", 1 / 50), ("word2vec", 0.5 / 50), ("xavier", (6 / (1000 + 50)) ** 0.5)]:
-        a0, a1 = init_tables(1000, 50, init, seed=3)
-        b0, _ = init_tables(1000, 50, init, seed=3)
+        cfg = TrainConfig(vector_size=50, init=init, seed=3)
+        a0, a1 = init_tables(cfg, 1000).values()
+        b0, _ = init_tables(cfg, 1000).values()
         assert np.array_equal(a0, b0) and a0.dtype == np.float32
         assert 0.9 * bound < np.abs(a0).max() <= bound
         assert (a1 == 0).all() if init != "xavier" else 0.9 * bound < np.abs(a1).max() <= bound

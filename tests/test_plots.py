@@ -294,6 +294,6 @@ def test_cli_plot_words_unknown_word(tmp_path, capsys):
     from palabra2vec.text.vocab import Vocab
 
     eye = np.eye(4, dtype=np.float32)
-    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=4), Vocab(wv.index_to_key, [4, 3, 2, 1]), eye, eye))
+    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=4), Vocab(wv.index_to_key, [4, 3, 2, 1]), {"input": eye, "output": eye}))
     assert main(["plot", "words", str(tmp_path / "m"), "cinco", "-o", str(tmp_path / "w.png")]) == 2
     assert "cinco" in capsys.readouterr().err

@@ -24,7 +24,11 @@ pytestmark = pytest.mark.skipif(os.environ.get("PALABRA2VEC_SKIP_GOLDEN") == "1"
 
 GOLDEN = {
     "quijote-t2": (5321, "34837bc77970b161870a44cedc5b6e19f1e632651635a72f896ca09deaccb567"),
-    "quijote-t1": (5321, "1165386e6415bbe15760dcca5d1807dc92c594f524a28e45fcc08598e78bae1c"),
+    # one thread = in-place (Hogwild) updates: the kernel split of round 2 adds the input step
+    # term by term, as the deterministic path always did, instead of summing it first, so the
+    # last bits changed (was 1165386e...e78bae1c). Measured, seeds 1-3, Don Quijote, 20 epochs:
+    # MSL and ES_WS-353 Spearman equal to 16 digits, final loss equal to 7 digits.
+    "quijote-t1": (5321, "b134043eb980eae69c757a21e85501ebd52209aa34802f9a6455ab90d9172968"),
     "es2mb-t2": (7167, "8a14b7e1f3519e92c411adf985588c7ada5684fddd77bd2e494acdf0cde49b85"),
 }
 
@@ -43,7 +47,7 @@ def _es_slice() -> list[str]:
 def _digest(model: Word2Vec) -> str:
     h = hashlib.sha256()
     for name in ("input", "output"):
-        h.update(np.ascontiguousarray(getattr(model, name)).tobytes())
+        h.update(np.ascontiguousarray(model.tables[name]).tobytes())
     return h.hexdigest()
 
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from palabra2vec import TrainConfig, UsageError, Word2Vec, preset
-from palabra2vec.training.train import Trainer, resolve_backend
+from palabra2vec.training.backend import resolve_backend
+from palabra2vec.training.train import Trainer
 
 
 def _train(corpus, **kw):

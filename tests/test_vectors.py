@@ -119,7 +119,7 @@ def test_query_by_vector():
 def model_dir(tmp_path):
     wv = random_wv(n=60, dim=8, seed=7)
     t = wv.vectors
-    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=8), Vocab(wv.index_to_key, wv.vocab.counts), t, t.copy()))
+    save_model(tmp_path / "m", SavedModel(TrainConfig(vector_size=8), Vocab(wv.index_to_key, wv.vocab.counts), {"input": t, "output": t.copy()}))
     return tmp_path / "m"
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
+from ..config import PRESETS, SUBSAMPLE_FORMULAS, TrainConfig, preset
 from ..errors import Palabra2vecError, UsageError
-from .common import PROG, _add_corpus_args, _Parser, _positive_int
+from .common import (CORPUS_FIELDS, PROG, _add_corpus_args, _Parser, _positive_int, add_config_flags,
+                     config_overrides, corpus_config)
 
 #: Epochs on the built-in corpus when --epochs is not given.
 QUIJOTE_EPOCHS = 20
@@ -40,33 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", default="palabra2vec-model", help="model directory to write (default: %(default)s)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model directory")
     t.add_argument("--preset", choices=sorted(PRESETS), help="notebook: the course notebook's settings")
-    d = TrainConfig()
-    for flag, typ, help_ in [
-        ("--vector-size", _positive_int, f"embedding dimension (default {d.vector_size})"),
-        ("--window", _positive_int, f"maximum window size (default {d.window})"),
-        ("--negative", _positive_int, f"noise words per context word (default {d.negative})"),
-        ("--ns-exponent", float, f"noise distribution exponent (default {d.ns_exponent})"),
-        ("--min-count", _positive_int, f"ignore words seen fewer times (default {d.min_count})"),
-        ("--sample", float, f"subsampling threshold t, 0 to disable (default {d.sample:g})"),
-        ("--epochs", _positive_int, f"passes over the corpus (default {d.epochs}; {QUIJOTE_EPOCHS} on the built-in Don Quijote)"),
-        ("--batch-size", _positive_int, f"centers per minibatch, torch backend (default {d.batch_size})"),
-        ("--alpha", float, f"initial learning rate (default {d.alpha}; adam: 0.002 in the notebook preset)"),
-        ("--min-alpha", float, f"final learning rate of the SGD decay (default {d.min_alpha})"),
-        ("--threads", _positive_int, f"CPU threads (default: all cores, here {d.threads})"),
-        ("--seed", _positive_int, f"random seed (default {d.seed})"),
-        ("--max-sentence-length", _positive_int, f"split longer sentences (default {d.max_sentence_length})"),
-    ]:
-        t.add_argument(flag, type=typ, default=None, help=help_)
-    t.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default=None,
-                   help="word2vec (default; gensim, word2vec.c) or notebook (the paper's)")
-    t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="sgd (default, linear decay) or adam")
-    t.add_argument("--init", choices=INITS, default=None, help="gensim (default: input U(-1/D, 1/D), output 0), word2vec (word2vec.c: U(-0.5/D, 0.5/D)) or xavier")
-    t.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="auto (default: fast on CPU, torch on GPU or with adam), fast, torch")
-    t.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
-    t.add_argument("--hogwild", action="store_true", default=None,
-                   help="fast backend, several threads: update the tables lock-free as word2vec.c and gensim "
-                        "do (about 1.5x faster training; runs then differ). Default: deterministic rounds")
+    add_config_flags(t, exclude=CORPUS_FIELDS)
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.add_argument("--checkpoint-every", default="5m", metavar="DURATION",
                    help="checkpoint into the model directory this often, and at every epoch end "
@@ -75,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the interrupted run whose checkpoint is in --output")
     t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
                    help="under torchrun: combine the ranks' table updates every WORDS words, all ranks "
-                        "together (default %(default)s; see docs/readme-distributed.md)")
+                        "together (default %(default)s; see the README, \"Training on several machines\")")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
 
@@ -97,13 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_CONFIG_FIELDS = ["tokenizer", "lowercase", "vector_size", "window", "negative", "ns_exponent", "min_count",
-                  "sample", "epochs", "batch_size", "alpha", "min_alpha", "threads", "seed",
-                  "max_sentence_length", "subsample_formula", "optimizer", "init", "backend", "device", "hogwild"]
-
-
 def _config_from_args(args: argparse.Namespace) -> TrainConfig:
-    overrides = {f: getattr(args, f) for f in _CONFIG_FIELDS if getattr(args, f, None) is not None}
+    overrides = config_overrides(args)
     if not getattr(args, "corpus", None) and not args.preset and "epochs" not in overrides:
         # Don Quijote is small (384k words): gensim's 5 epochs leave every vector pointing the
         # same way (all neighbours ~0.99); the notebook's 20 give meaningful neighbours.
@@ -161,21 +131,19 @@ class _StopOnSignal:
 
 #: Settings that may change on --resume (they do not change what is computed, except that
 #: more than one thread is not bit-reproducible anyway).
-_RESUME_FREE = ("threads", "device", "backend", "hogwild")
-
-
 def _resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
     """The checkpoint's config; flags given now must agree with it."""
     from ..training.checkpoint import checkpoint_config
 
     saved = checkpoint_config(out)
     given = dict(PRESETS[args.preset]) if args.preset else {}
-    given.update({f: getattr(args, f) for f in _CONFIG_FIELDS if getattr(args, f, None) is not None})
+    given.update(config_overrides(args))
+    free = TrainConfig.resume_free()
     for name, value in given.items():
-        if name not in _RESUME_FREE and getattr(saved, name) != value:
+        if name not in free and getattr(saved, name) != value:
             raise UsageError(f"--resume continues with the checkpoint's settings, but {name} is "
                              f"{value!r} now and {getattr(saved, name)!r} in {out}")
-    for name in _RESUME_FREE:
+    for name in free:
         if name in given:
             setattr(saved, name, given[name])
     return saved.validate()
@@ -280,13 +248,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from ..training.sampling import keep_probabilities, subsampled_counts
     from ..word2vec import as_corpus
 
-    cfg = TrainConfig(min_count=args.min_count)
-    if args.tokenizer:
-        cfg.tokenizer = args.tokenizer
-    if args.lowercase is not None:
-        cfg.lowercase = args.lowercase
-    if args.sample < 0:
-        raise UsageError("sample must be >= 0")
+    cfg = corpus_config(args)
     sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
     vocab, enc = encode_corpus(sentences, args.min_count)
     with enc:
@@ -296,7 +258,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print("top 10: " + ", ".join(f"{w} {c:,}" for w, c in vocab.most_common(10)))
         keep = keep_probabilities(vocab.counts, args.sample, args.subsample_formula)
         after = subsampled_counts(enc.chunks(1 << 20), keep, np.random.default_rng(args.seed))
-        print(f"subsampling ({args.subsample_formula} formula, t={args.sample:g}, seed {args.seed}): "
+        why = (" (stats' default: it reproduces the course notebook's figures; train uses word2vec)"
+               if args.subsample_formula == "notebook" else "")
+        print(f"subsampling ({args.subsample_formula} formula{why}, t={args.sample:g}, seed {args.seed}): "
               f"{vocab.total:,} -> {int(after.sum()):,} tokens")
         for w in args.words:
             i = vocab[w]

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import PROG, _add_corpus_args, _Parser, _positive_int
-from ..config import SUBSAMPLE_FORMULAS, TrainConfig
+from .common import PROG, _add_corpus_args, _Parser, _positive_int, corpus_config
+from ..config import SUBSAMPLE_FORMULAS
 from ..errors import UsageError
 
 def add_plot_parser(sub: Any) -> None:
@@ -60,13 +60,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         from ..text.encoded import encode_corpus
         from ..word2vec import as_corpus
 
-        if args.sample < 0:
-            raise UsageError("sample must be >= 0")
-        cfg = TrainConfig(min_count=args.min_count)
-        if args.tokenizer:
-            cfg.tokenizer = args.tokenizer
-        if args.lowercase is not None:
-            cfg.lowercase = args.lowercase
+        cfg = corpus_config(args)
         sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
         vocab, enc = encode_corpus(sentences, args.min_count)
         with enc:

@@ -4,8 +4,8 @@ A checkpoint is one file, ``DIR/checkpoint.safetensors``, written atomically (te
 file, fsync, rename: :func:`palabra2vec.storage.atomic_write`), so a kill at any moment
 leaves the previous checkpoint whole. It holds
 
-- tensors: ``input`` and ``output`` tables, and for the torch backend the optimizer's
-  tensors (``optim.<param>.<name>``, e.g. Adam's ``exp_avg``);
+- tensors: the model's named tables (``input``, ``output``, ...: :mod:`palabra2vec.variants`),
+  and the optimizer's tensors when it has any (``optim.<param>.<name>``, e.g. Adam's ``exp_avg``);
 - metadata (JSON strings, nothing executable): the format and version, the config, the
   position ``(epoch, item, words_done, raw_words_done)``, the epoch's running loss, the
   history, a fingerprint of the vocabulary and the optimizer's non-tensor state.
@@ -34,6 +34,7 @@ from ..errors import Palabra2vecError, UsageError
 from ..storage import _write_all, write_tables
 from .train import Trainer, TrainState
 from ..text.vocab import Vocab
+from ..variants import check_tables
 
 log = logging.getLogger(__name__)
 
@@ -69,25 +70,6 @@ def vocab_fingerprint(vocab: Vocab) -> str:
     return h.hexdigest()
 
 
-def _optimizer_parts(trainer: Trainer) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
-    """The torch optimizer's state split into tensors and a JSON-able rest."""
-    backend = trainer.backend
-    if getattr(backend, "optimizer", None) is None:  # fast backend or plain SGD: no state
-        return {}, None
-    import torch
-
-    sd = backend.optimizer.state_dict()
-    tensors: dict[str, np.ndarray] = {}
-    rest: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
-    for pid, pstate in sd["state"].items():
-        for key, value in pstate.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optim.{pid}.{key}"] = np.ascontiguousarray(value.detach().cpu().numpy())
-            else:
-                rest["state"].setdefault(str(pid), {})[key] = value
-    return tensors, rest
-
-
 def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path:
     """Write ``directory/checkpoint.safetensors`` for ``trainer`` at its current position.
 
@@ -107,9 +89,9 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
         "loss": st.loss,
         "elapsed": st.elapsed,
     }
-    inp, out = trainer.tables()
-    tensors = {"input": np.ascontiguousarray(inp, dtype=np.float32), "output": np.ascontiguousarray(out, dtype=np.float32)}
-    opt_tensors, opt_rest = _optimizer_parts(trainer)
+    tensors = {name: np.ascontiguousarray(t, dtype=np.float32) for name, t in trainer.tables().items()}
+    opt = trainer.backend.optimizer_state()
+    opt_tensors, opt_rest = opt if opt is not None else ({}, None)
     tensors.update(opt_tensors)
     meta = {
         "format": FORMAT,
@@ -173,8 +155,8 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, np.nda
         }
     except (KeyError, ValueError) as e:
         raise Palabra2vecError(f"{path} has damaged metadata: {e}") from e
-    if "input" not in tensors or "output" not in tensors:
-        raise Palabra2vecError(f"{path} lacks the input/output tables")
+    if "input" not in tensors:
+        raise Palabra2vecError(f"{path} lacks the input table")
     return tensors, meta
 
 
@@ -196,16 +178,18 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
             f"the corpus gives a different vocabulary ({len(v):,} words) than the checkpoint in "
             f"{directory} ({meta['vocab_size']:,} words): resume with the same corpus and settings"
         )
-    inp, out = tensors["input"], tensors["output"]
-    shape = (len(v), trainer.config.vector_size)
-    if tuple(inp.shape) != shape or tuple(out.shape) != shape:
-        raise Palabra2vecError(f"checkpoint tables are {tuple(inp.shape)}, expected {shape}")
+    tables = {k: t for k, t in tensors.items() if not k.startswith("optim.")}
+    wrong = check_tables(tables, trainer.config, len(v))
+    if wrong:
+        raise Palabra2vecError(f"the checkpoint in {directory} does not fit this model: {wrong}")
     if meta["backend"] != trainer.backend_name:
         log.warning("checkpoint was trained with the %s backend, continuing with %s", meta["backend"], trainer.backend_name)
-    backend = trainer.backend
-    backend.load_tables(inp, out)
-    if getattr(backend, "optimizer", None) is not None:
-        _restore_optimizer(backend, tensors, meta["optimizer"])
+    trainer.backend.load_tables(tables)
+    if meta["optimizer"] is not None:
+        try:
+            trainer.backend.load_optimizer_state(tensors, meta["optimizer"])
+        except (KeyError, ValueError, RuntimeError) as e:
+            raise Palabra2vecError(f"the checkpoint's optimizer state does not fit this model: {e}") from e
     pos = meta["position"]
     st: TrainState = trainer.state
     st.words_done, st.raw_words_done = int(pos["words_done"]), int(pos["raw_words_done"])
@@ -217,24 +201,6 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
     st.epoch, st.item = trainer.start_epoch - 1 if trainer.start_item == 0 else trainer.start_epoch, trainer.start_item
     log.info("resuming at epoch %d, work item %d (%d words done)", trainer.start_epoch, trainer.start_item, st.words_done)
     return pos
-
-
-def _restore_optimizer(backend: Any, tensors: dict[str, np.ndarray], rest: dict[str, Any] | None) -> None:
-    if rest is None or backend.optimizer is None:
-        return
-    import torch
-
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, pid, name = key.split(".", 2)
-            state.setdefault(int(pid), {})[name] = torch.from_numpy(np.array(value))
-    for pid, extra in rest.get("state", {}).items():
-        state.setdefault(int(pid), {}).update(extra)
-    try:
-        backend.optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})
-    except (KeyError, ValueError, RuntimeError) as e:
-        raise Palabra2vecError(f"the checkpoint's optimizer state does not fit this model: {e}") from e
 
 
 class Checkpointer:

@@ -24,6 +24,7 @@ collective that waits longer than ``PALABRA2VEC_DIST_TIMEOUT`` seconds (default 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -332,13 +333,10 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
 
 # -- 3. local SGD with periodic averaging --------------------------------------------------
 
-def _live_tables(trainer: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """The tables the backend trains, in place (not copies), on their device."""
-    model = getattr(trainer.backend, "model", None)
-    if model is not None:
-        return model.input.weight.data, model.output.weight.data
-    syn0, syn1 = trainer.backend.tables()  # FastBackend: its NumPy tables, shared as torch views
-    return torch.from_numpy(syn0), torch.from_numpy(syn1)
+def _live_tables(trainer: Any) -> list[torch.Tensor]:
+    """The tables the backend trains, in place (not copies), on their device, in name order."""
+    live = trainer.backend.live_tables()
+    return [t if isinstance(t, torch.Tensor) else torch.from_numpy(t) for _, t in sorted(live.items())]
 
 
 class ModelAverager:
@@ -350,8 +348,9 @@ class ModelAverager:
     S words stale), per row the number of ranks whose update of that row is nonzero
     (``"rows"``), or the number of ranks (``"mean"``: plain model averaging, as pWord2Vec and
     BlazingText, whose learning rate is then divided by the number of ranks). At 2 ranks
-    "sum" kept the single-process quality and the others lost (docs/readme-distributed.md). One all_reduce per sync carries both tables' updates plus two row counts:
-    ``(2 V D + 2 V) * 4`` bytes. Updates written by other threads while the sync runs are
+    "sum" kept the single-process quality and the others lost (README, "Training on several machines").
+    One all_reduce per sync carries every table's update plus a row count per table:
+    ``(2 V D + 2 V) * 4`` bytes for skip-gram's two (V, D) tables. Updates written by other threads while the sync runs are
     kept (the correction is added, the tables are not overwritten).
     """
 
@@ -439,7 +438,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     init(device)
     rank, world = dist.get_rank(), dist.get_world_size()
     if config.threads == default_threads():  # the cores are shared by the ranks of a machine
-        config.threads = max(1, config.threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        config = dataclasses.replace(config, threads=max(1, config.threads // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     if corpus is None:  # Don Quijote: rank 0 downloads it first
         from ..text.datasets import quijote_path
 
@@ -458,7 +457,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
         trainer = Trainer(vocab, config, [averager, *callbacks], progress and rank == 0)
         averager.attach(trainer)
         state = trainer.train(encoded)
-        inp, out = trainer.tables()
+        tables = {name: t.copy() for name, t in trainer.tables().items()}
     finally:
         encoded.close()
     figures = torch.tensor([encoded.raw_words, encoded.n_sentences, state.elapsed * 1e6], dtype=torch.float64)
@@ -478,7 +477,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
         sync_seconds=round(averager.seconds, 3),
         sync_rows_touched=round(averager.touched / max(1, averager.syncs), 4),
     )
-    return Word2Vec(config, vocab, inp.copy(), out.copy(), info, state.history)
+    return Word2Vec(config, vocab, tables, info, state.history)
 
 
 def rank() -> int:

@@ -88,59 +88,32 @@ def _gradient(f, positive, alpha, track):
     return (label - s) * alpha, term
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def window_update(syn0, syn1, ctx, m, outs, n_out, alpha, g, gin, track):
-    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first
-    is the positive, the rest are negatives). Returns the summed BCE loss if ``track``."""
-    D = syn0.shape[1]
-    loss = 0.0
-    for a in range(m):  # scores and gradients: (m, 1+K)
-        ra = syn0[ctx[a]]
-        for o in range(n_out):
-            ro = syn1[outs[o]]
-            f = np.float32(0.0)
+# -- one training step, in three pieces: gather -> loss gradient -> scatter ----------------
+# Each piece is inlined into the kernel; a new loss (hierarchical softmax) replaces the
+# middle piece, a new model (CBOW, subwords) changes what is gathered and scattered.
+
+@njit(cache=True, nogil=True, inline="always")
+def gather(table, delta, rows, n, out):
+    """``out[i] = table[rows[i]]`` for i < n, plus ``delta[rows[i]]`` when this thread keeps a
+    delta (deterministic rounds): the rows as this thread sees them, before the step."""
+    D = table.shape[1]
+    with_delta = delta.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        if with_delta:
             for d in range(D):
-                f += ra[d] * ro[d]
-            g[a, o], term = _gradient(f, o == 0, alpha, track)
-            loss += term
-    for a in range(m):  # input gradients from the outputs before the step: (m, D)
-        for d in range(D):
-            gin[a, d] = 0.0
-        for o in range(n_out):
-            go = g[a, o]
-            ro = syn1[outs[o]]
+                out[i, d] = table[r, d] + delta[r, d]
+        else:
             for d in range(D):
-                gin[a, d] += go * ro[d]
-    for o in range(n_out):  # output step, from the inputs before the step
-        ro = syn1[outs[o]]
-        for a in range(m):
-            go = g[a, o]
-            ra = syn0[ctx[a]]
-            for d in range(D):
-                ro[d] += go * ra[d]
-    for a in range(m):  # input step
-        ra = syn0[ctx[a]]
-        for d in range(D):
-            ra[d] += gin[a, d]
-    return loss
+                out[i, d] = table[r, d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
-                        ctx, m, outs, n_out, alpha, g, rin, rout, track):
-    """:func:`window_update` for deterministic threads: rows are read as table + this
-    thread's pending delta, and the step is added to the delta (``d0``/``d1``), not to the
-    shared tables; rows touched for the first time are listed in ``touched0/1`` (count in
-    ``n_touched``) for :func:`merge_delta`. Same step, same formulas."""
-    D = syn0.shape[1]
-    for a in range(m):  # the rows as this thread sees them, before the step: (m, D), (1+K, D)
-        r = ctx[a]
-        for d in range(D):
-            rin[a, d] = syn0[r, d] + d0[r, d]
-    for o in range(n_out):
-        r = outs[o]
-        for d in range(D):
-            rout[o, d] = syn1[r, d] + d1[r, d]
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def ns_gradient(rin, m, rout, n_out, alpha, g, track):
+    """Negative sampling: for inputs ``rin[:m]`` and outputs ``rout[:n_out]`` (the first is the
+    positive, the rest are noise words), ``g[a, o] = alpha * (label - sigmoid(rin[a] . rout[o]))``
+    (Mikolov et al. 2013, eq. 4; d2l 15.1.3). Returns the summed BCE loss when ``track``."""
+    D = rin.shape[1]
     loss = 0.0
     for a in range(m):
         for o in range(n_out):
@@ -149,26 +122,45 @@ def window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_
                 f += rin[a, d] * rout[o, d]
             g[a, o], term = _gradient(f, o == 0, alpha, track)
             loss += term
-    for o in range(n_out):  # output step into the delta
-        r = outs[o]
-        if mark1[r] == 0:
-            mark1[r] = 1
-            touched1[n_touched[1]] = r
-            n_touched[1] += 1
-        for a in range(m):
-            go = g[a, o]
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
+    """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
+
+    ``target`` is the shared table (Hogwild) or this thread's delta (deterministic rounds);
+    with a delta, rows touched for the first time are listed in ``touched`` (count in
+    ``n_touched[which]``) for :func:`merge_delta`."""
+    D = target.shape[1]
+    listing = mark.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        if listing and mark[r] == 0:
+            mark[r] = 1
+            touched[n_touched[which]] = r
+            n_touched[which] += 1
+        for j in range(n_src):
+            c = coef[i, j]
             for d in range(D):
-                d1[r, d] += go * rin[a, d]
-    for a in range(m):  # input step into the delta
-        r = ctx[a]
-        if mark0[r] == 0:
-            mark0[r] = 1
-            touched0[n_touched[0]] = r
-            n_touched[0] += 1
-        for o in range(n_out):
-            go = g[a, o]
-            for d in range(D):
-                d0[r, d] += go * rout[o, d]
+                target[r, d] += c * src[j, d]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
+                  ctx, m, outs, n_out, alpha, g, rin, rout, track):
+    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
+    the positive, the rest are negatives), both computed from the rows before the step:
+    ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
+    Updates go into the tables, or into ``d0``/``d1`` when they are not empty (deterministic
+    threads). Returns the summed BCE loss if ``track``."""
+    gather(syn0, d0, ctx, m, rin)  # (m, D)
+    gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
+    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
+    t0 = d0 if d0.shape[0] > 0 else syn0
+    t1 = d1 if d1.shape[0] > 0 else syn1
+    scatter(t1, mark1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
+    scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
     return loss
 
 
@@ -195,9 +187,8 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
 
     With empty ``d0`` (shape (0, D)) the shared tables are updated in place (Hogwild);
-    otherwise updates go to this thread's delta, see :func:`window_update_delta`.
+    otherwise updates go to this thread's delta, see :func:`window_update`.
     """
-    use_delta = d0.shape[0] > 0
     D = syn0.shape[1]
     V = alias_prob.shape[0]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
@@ -207,7 +198,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     ctx = np.empty(2 * window, np.int32)
     outs = np.empty(negative + 1, np.int32)
     g = np.empty((2 * window, negative + 1), np.float32)
-    gin = np.empty((2 * window, D), np.float32)
+    rin = np.empty((2 * window, D), np.float32)
     rout = np.empty((negative + 1, D), np.float32)
     n = ids.shape[0]
     loss = 0.0
@@ -254,11 +245,8 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 outs[k] = t
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            if use_delta:
-                loss += window_update_delta(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
-                                            ctx, m, outs, negative + 1, alpha, g, gin, rout, track)
-            else:
-                loss += window_update(syn0, syn1, ctx, m, outs, negative + 1, alpha, g, gin, track)
+            loss += window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
+                                  ctx, m, outs, negative + 1, alpha, g, rin, rout, track)
             if track:
                 loss_terms += m * (negative + 1)
             pairs += m

@@ -20,6 +20,10 @@ class SkipGram(nn.Module):
         self.input = nn.Embedding(vocab_size, vector_size, sparse=sparse)
         self.output = nn.Embedding(vocab_size, vector_size, sparse=sparse)
 
+    def tables(self) -> dict[str, torch.Tensor]:
+        """The named tables (see :mod:`palabra2vec.variants`), as the module's weights."""
+        return {"input": self.input.weight, "output": self.output.weight}
+
     def input_vectors(self, centers: torch.Tensor) -> torch.Tensor:
         """Input vectors of center words: (B, 1) ids -> (B, 1, D)."""
         return self.input(centers)

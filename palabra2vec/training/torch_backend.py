@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -35,16 +37,21 @@ def sparse_sgd_step(weight: torch.Tensor, lr: float) -> None:
 class TorchBackend:
     """SkipGram + masked BCE + autograd; SGD (linear decay, see sparse_sgd_step) or Adam; CPU or CUDA."""
 
+    deterministic = False
+    threads = 1  # one work item at a time; PyTorch uses the config's threads inside each step
+
+    @staticmethod
+    def unavailable(config: TrainConfig, device: str) -> str | None:
+        return None  # runs every config on every device PyTorch knows
+
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 syn0: np.ndarray, syn1: np.ndarray) -> None:
+                 tables: dict[str, np.ndarray]) -> None:
         self.config, self.device, self.keep, self.noise = config, torch.device(device), keep, noise
         torch.set_num_threads(config.threads)
         sgd = config.optimizer == "sgd"
-        V, D = syn0.shape
+        V, D = tables["input"].shape
         self.model = SkipGram(V, D, sparse=sgd)
-        with torch.no_grad():
-            self.model.input.weight.copy_(torch.from_numpy(syn0))
-            self.model.output.weight.copy_(torch.from_numpy(syn1))
+        self.load_tables(tables)
         self.model.to(self.device)
         self.optimizer: torch.optim.Optimizer | None = None
         if not sgd:
@@ -52,7 +59,8 @@ class TorchBackend:
         # SGD follows word2vec.c: the summed loss; Adam follows the notebook: per-example means
         self.reduction = "sum" if sgd else "example_mean"
 
-    def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
+    def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
+                   slot: int | None = None) -> tuple[float, int]:
         cfg = self.config
         rng = np.random.default_rng(seed)
         batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
@@ -65,7 +73,7 @@ class TorchBackend:
             loss.sum().backward()
             if self.optimizer is None:
                 lr = alpha0 + (alpha1 - alpha0) * i / max(1, len(batches))
-                for table in (self.model.input.weight, self.model.output.weight):
+                for table in self.model.tables().values():
                     sparse_sgd_step(table, lr)
             else:
                 self.optimizer.step()
@@ -75,12 +83,46 @@ class TorchBackend:
             terms += int(mask.sum())
         return loss_sum, terms
 
-    def tables(self) -> tuple[np.ndarray, np.ndarray]:
-        return (self.model.input.weight.detach().cpu().numpy().copy(),
-                self.model.output.weight.detach().cpu().numpy().copy())
+    def end_round(self, pool: Any = None) -> None:
+        return None
 
-    def load_tables(self, syn0: np.ndarray, syn1: np.ndarray) -> None:
-        """Overwrite the tables (resuming from a checkpoint)."""
+    def release(self) -> None:
+        return None
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return {name: t.detach().cpu().numpy().copy() for name, t in self.model.tables().items()}
+
+    def live_tables(self) -> dict[str, torch.Tensor]:
+        return {name: t.data for name, t in self.model.tables().items()}
+
+    def load_tables(self, tables: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
-            self.model.input.weight.copy_(torch.from_numpy(np.asarray(syn0)))
-            self.model.output.weight.copy_(torch.from_numpy(np.asarray(syn1)))
+            for name, t in self.model.tables().items():
+                t.copy_(torch.from_numpy(np.asarray(tables[name])))
+
+    def optimizer_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """Adam's state: its tensors (``optim.<param>.<name>``) and a JSON-able rest."""
+        if self.optimizer is None:
+            return None
+        sd = self.optimizer.state_dict()
+        tensors: dict[str, np.ndarray] = {}
+        rest: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+        for pid, pstate in sd["state"].items():
+            for key, value in pstate.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optim.{pid}.{key}"] = np.ascontiguousarray(value.detach().cpu().numpy())
+                else:
+                    rest["state"].setdefault(str(pid), {})[key] = value
+        return tensors, rest
+
+    def load_optimizer_state(self, tensors: dict[str, np.ndarray], rest: dict[str, Any]) -> None:
+        if self.optimizer is None:
+            return
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = torch.from_numpy(np.array(value))
+        for pid, extra in rest.get("state", {}).items():
+            state.setdefault(int(pid), {}).update(extra)
+        self.optimizer.load_state_dict({"state": state, "param_groups": rest["param_groups"]})

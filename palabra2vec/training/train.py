@@ -1,11 +1,14 @@
 """The training loop: epochs, learning-rate schedule, threads, device, progress, callbacks.
 
-The loop knows nothing of how one chunk of the corpus is trained: a *backend* does that.
-``TorchBackend`` (:mod:`palabra2vec.training.torch_backend`) is the readable path (SkipGram module,
-padded batches, autograd, a torch optimizer; CPU or CUDA); ``FastBackend``
-(:mod:`palabra2vec.training.backends`) runs the compiled kernel of :mod:`palabra2vec.training.fast` on CPU
-threads. Both see the same chunks, subsampling and noise distribution, and start from the
-same tables. PyTorch is imported only when the torch backend (or a GPU) is used.
+The loop knows nothing of how one work item of the corpus is trained, nor of the model's
+tables: a *backend* does that, behind one explicit protocol
+(:class:`palabra2vec.training.backend.Backend`). ``TorchBackend``
+(:mod:`~palabra2vec.training.torch_backend`) is the readable path (SkipGram module, padded
+batches, autograd, a torch optimizer; CPU or CUDA); ``FastBackend``
+(:mod:`~palabra2vec.training.fast_backend`) runs the compiled kernel on CPU threads. Both
+see the same work items, subsampling and noise distribution, and start from the same tables
+(:func:`palabra2vec.variants.init_tables`). PyTorch is imported only when the torch backend
+(or a GPU) is used.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import fast
-from .backends import FastBackend, init_tables
 from ..config import TrainConfig
-from ..text.encoded import EncodedCorpus
 from ..errors import UsageError
-from .sampling import NoiseDistribution, keep_probabilities
+from ..text.encoded import EncodedCorpus
 from ..text.vocab import Vocab
+from ..variants import init_tables
+from .backend import Backend, backend_class, resolve_backend
+from .sampling import NoiseDistribution, keep_probabilities
 
 log = logging.getLogger(__name__)
 
@@ -99,33 +102,6 @@ def resolve_device(device: str) -> str:
     return str(dev)
 
 
-def resolve_backend(config: TrainConfig, device: str) -> str:
-    """``fast`` on CPU with SGD when Numba is there; ``torch`` otherwise."""
-    if config.backend == "fast":
-        if device != "cpu":
-            raise UsageError("the fast backend runs on CPU only; use --backend torch on a GPU")
-        if config.optimizer != "sgd":
-            raise UsageError("the fast backend trains with SGD only; use --backend torch for Adam")
-        if not fast.AVAILABLE:
-            raise UsageError("the fast backend needs numba (pip install numba)")
-        return "fast"
-    if config.backend == "torch":
-        return "torch"
-    if device == "cpu" and config.optimizer == "sgd" and fast.AVAILABLE:
-        return "fast"
-    return "torch"
-
-
-class Backend(Protocol):
-    def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
-        """Train on one chunk; return (summed loss, number of loss terms)."""
-        ...
-
-    def tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """(input, output) embedding tables as float32 NumPy arrays on CPU."""
-        ...
-
-
 def _item_seed(seed: int, epoch: int, item: int) -> int:
     """A distinct 63-bit seed for each (seed, epoch, work item)."""
     x = (seed * 0x9E3779B1 + epoch * 0x85EBCA77 + item * 0xC2B2AE3D + 0x27D4EB2F) % (1 << 63)
@@ -156,13 +132,8 @@ class Trainer:
         self.backend_name = resolve_backend(config, self.device)
         self.keep = keep_probabilities(vocab.counts, config.sample, config.subsample_formula)
         self.noise = NoiseDistribution(vocab.counts, config.ns_exponent)
-        syn0, syn1 = init_tables(len(vocab), config.vector_size, config.init, config.seed)
-        if self.backend_name == "fast":
-            self.backend: Backend = FastBackend(config, self.keep, self.noise, syn0, syn1)
-        else:
-            from .torch_backend import TorchBackend
-
-            self.backend = TorchBackend(config, self.device, self.keep, self.noise, syn0, syn1)
+        tables = init_tables(config, len(vocab))
+        self.backend: Backend = backend_class(self.backend_name)(config, self.device, self.keep, self.noise, tables)
         self.state = TrainState(epochs=config.epochs)
         #: where training starts: (epoch from 1, work item); set by checkpoint.restore
         self.start_epoch, self.start_item = 1, 0
@@ -187,7 +158,7 @@ class Trainer:
         """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
         threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch)."""
         c = self.config
-        if not getattr(self.backend, "deterministic", False):
+        if not self.backend.deterministic:
             return c.chunk_words
         return max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
 
@@ -201,7 +172,7 @@ class Trainer:
         c, st = self.config, self.state
         st.words_total = corpus.n_words * c.epochs
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
-        threads = c.threads if self.backend_name == "fast" else 1
+        threads = self.backend.threads
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         bar = _progress_bar(corpus.raw_words * c.epochs, self.progress)
         bar.update(st.raw_words_done)  # nonzero when resuming
@@ -259,9 +230,7 @@ class Trainer:
             bar.close()
             if pool is not None:
                 pool.shutdown(wait=True)
-            release = getattr(self.backend, "release", None)
-            if release is not None:
-                release()  # per-thread buffers are not needed once training ends
+            self.backend.release()  # per-thread buffers are not needed once training ends
         st.elapsed = time.perf_counter() - start
         self._call("on_train_end")
         return st
@@ -280,9 +249,7 @@ class Trainer:
             n = int((chunk >= 0).sum())
             a0, a1 = self._alpha(w0), self._alpha(w0 + n)
             seed = _item_seed(self.config.seed, epoch, item)
-            if slot is None:
-                return self.backend.train_chunk(chunk, a0, a1, seed), n
-            return self.backend.train_chunk(chunk, a0, a1, seed, slot), n
+            return self.backend.train_item(chunk, a0, a1, seed, slot), n
 
         if pool is None:
             w = words_before
@@ -291,7 +258,7 @@ class Trainer:
                 w += res[1]
                 yield item, [res]
             return
-        if getattr(self.backend, "deterministic", False):
+        if self.backend.deterministic:
             # rounds of `threads` items, item k of a round on slot k, merged in slot order
             items = self._items(corpus, start_item)
             w = words_before
@@ -305,7 +272,7 @@ class Trainer:
                 self.in_flight = len(futures)
                 batch = list(itertools.islice(items, threads))  # read the next round meanwhile
                 results = [(item, f.result()) for item, f in futures]
-                self.backend.merge(pool)
+                self.backend.end_round(pool)
                 for item, res in results:
                     self.in_flight -= 1
                     yield item, [res]
@@ -330,5 +297,6 @@ class Trainer:
             self.in_flight = len(pending)
             yield done, [fut.result()]
 
-    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+    def tables(self) -> dict[str, np.ndarray]:
+        """The model's named tables (NumPy, CPU)."""
         return self.backend.tables()

@@ -206,8 +206,10 @@ class WordVectors:
         """Vectors of a model directory written by ``palabra2vec train``."""
         from ..storage import load_model
 
+        from ..variants import word_vectors
+
         m = load_model(path)
-        return cls(m.input, m.vocab.index_to_key, m.vocab.counts)
+        return word_vectors(m.config, m.vocab, m.tables)
 
     @classmethod
     def load_word2vec_format(cls, path: str | os.PathLike[str], binary: bool | None = None, encoding: str = "utf-8",

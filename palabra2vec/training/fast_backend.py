@@ -1,0 +1,121 @@
+"""The fast backend: the compiled kernel of :mod:`palabra2vec.training.fast` on CPU threads
+(no PyTorch)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any
+
+import numpy as np
+
+from ..config import TrainConfig
+from ..variants import INPUT, OUTPUT
+from . import fast
+from .sampling import NoiseDistribution
+
+
+class _Delta:
+    """One thread's pending updates of one table (deterministic rounds): a dense delta, a mark
+    per row and the list of rows touched since the last merge."""
+
+    def __init__(self, rows: int, dim: int) -> None:
+        self.delta = np.zeros((rows, dim), np.float32)
+        self.mark = np.zeros(rows, np.int8)
+        self.touched = np.zeros(rows, np.int32)
+
+    @staticmethod
+    def empty(dim: int) -> "_Delta":
+        d = _Delta.__new__(_Delta)
+        d.delta, d.mark, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int8), np.zeros(0, np.int32)
+        return d
+
+
+class FastBackend:
+    """The compiled kernel on CPU threads.
+
+    ``deterministic`` (threads > 1, not hogwild): each of the T threads has a slot with its
+    own delta per table; the trainer runs work items in rounds of T (item k of a round on
+    slot k) and calls :meth:`end_round` after each round, so results do not depend on thread
+    timing. Otherwise threads update the shared tables lock-free (Hogwild).
+    """
+
+    @staticmethod
+    def unavailable(config: TrainConfig, device: str) -> str | None:
+        if device != "cpu":
+            return "the fast backend runs on CPU only; use --backend torch on a GPU"
+        if config.optimizer != "sgd":
+            return "the fast backend trains with SGD only; use --backend torch for Adam"
+        if not fast.AVAILABLE:
+            return "the fast backend needs numba (pip install numba)"
+        return None
+
+    def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
+                 tables: dict[str, np.ndarray]) -> None:
+        self.config, self.keep, self.noise = config, keep, noise
+        self.threads = config.threads
+        self._tables = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tables.items()}
+        self.track_every = 8  # loss is estimated on every 8th center: it costs a log and an exp
+        self.deterministic = config.threads > 1 and not config.hogwild
+        self._none = {name: _Delta.empty(t.shape[1]) for name, t in self._tables.items()}
+        self._slots: list[tuple[dict[str, _Delta], np.ndarray]] = []  # per thread: deltas, touched counts
+        if self.deterministic:
+            for _ in range(config.threads):
+                deltas = {name: _Delta(*t.shape) for name, t in self._tables.items()}
+                self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
+        self._no_counts = np.zeros(2, np.int64)
+
+    def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
+                   slot: int | None = None) -> tuple[float, int]:
+        c = self.config
+        if self.deterministic and slot is not None:
+            deltas, counts = self._slots[slot]
+        else:
+            deltas, counts = self._none, self._no_counts
+        d_in, d_out = deltas[INPUT], deltas[OUTPUT]
+        loss, terms, _pairs = fast.train_chunk(
+            chunk, self._tables[INPUT], self._tables[OUTPUT], self.keep, self.noise.prob, self.noise.alias,
+            c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
+            d_in.delta, d_out.delta, d_in.mark, d_out.mark, d_in.touched, d_out.touched, counts,
+        )
+        return float(loss), int(terms)
+
+    def end_round(self, pool: Executor | None = None) -> None:
+        """Add every slot's pending updates to the tables, slot 0 first (the tables are merged
+        on pool threads at once: they share no memory)."""
+        names = list(self._tables)
+
+        def merge_table(k: int) -> None:
+            table = self._tables[names[k]]
+            for deltas, counts in self._slots:
+                d = deltas[names[k]]
+                fast.merge_delta(table, d.delta, d.mark, d.touched, counts[k])
+
+        if pool is None:
+            for k in range(len(names)):
+                merge_table(k)
+        else:
+            for f in [pool.submit(merge_table, k) for k in range(len(names))]:
+                f.result()
+        for _, counts in self._slots:
+            counts[:] = 0
+
+    def release(self) -> None:
+        """Free the per-thread delta tables (after training; they hold no pending update)."""
+        self._slots = []
+        self.deterministic = False
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return self._tables
+
+    def live_tables(self) -> dict[str, Any]:
+        return self._tables
+
+    def load_tables(self, tables: dict[str, np.ndarray]) -> None:
+        for name, t in self._tables.items():
+            t[...] = tables[name]
+
+    def optimizer_state(self) -> None:
+        return None  # plain SGD: the learning rate follows from the position
+
+    def load_optimizer_state(self, tensors: dict[str, np.ndarray], rest: dict[str, Any]) -> None:
+        return None

@@ -1,0 +1,78 @@
+"""Model variants: the named tables a model trains, how they start, and how a word's vector
+is composed from them.
+
+A model is a set of named float32 tables (``input``, ``output``; later ``ngrams``,
+``hs_nodes``...), each with its own shape. Storage, checkpoints, resume, distributed
+averaging and export iterate over these names; nothing else assumes two (V, D) tables.
+Adding a variant means: its config fields (:mod:`palabra2vec.config`), its tables and word
+vectors here, and its loss in the kernels (see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .config import TrainConfig
+
+if TYPE_CHECKING:
+    from .text.vocab import Vocab
+    from .vectors.word_vectors import WordVectors
+
+#: The table whose rows are the word vectors users query (word2vec.c's ``syn0``).
+INPUT = "input"
+#: The context vectors of negative sampling (word2vec.c's ``syn1neg``).
+OUTPUT = "output"
+
+
+def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]]:
+    """Name -> (rows, columns) of every table the model described by ``config`` trains."""
+    D = config.vector_size
+    return {INPUT: (n_words, D), OUTPUT: (n_words, D)}
+
+
+def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:
+    """Starting tables, float32, drawn from ``config.seed``.
+
+    ``gensim``: input ~ U(-1/D, 1/D), output = 0 (gensim 4's ``prep_vectors``; measured on the
+    Spanish benchmark it scores ~0.004-0.008 Spearman above word2vec.c's narrower start);
+    ``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both
+    ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The same
+    distributions as :meth:`palabra2vec.training.model.SkipGram.reset_parameters`; every
+    backend starts from these arrays.
+    """
+    shapes = table_shapes(config, n_words)
+    rng = np.random.default_rng(config.seed)
+    V, D = shapes[INPUT]
+    if config.init in ("gensim", "word2vec"):
+        b = (1.0 if config.init == "gensim" else 0.5) / D
+        tables = {INPUT: rng.uniform(-b, b, size=(V, D)).astype(np.float32)}
+        tables.update({name: np.zeros(shape, np.float32) for name, shape in shapes.items() if name != INPUT})
+    elif config.init == "xavier":
+        tables = {}
+        for name, (rows, cols) in shapes.items():  # input first: the draws match the notebook's order
+            a = float(np.sqrt(6.0 / (rows + cols)))
+            tables[name] = rng.uniform(-a, a, size=(rows, cols)).astype(np.float32)
+    else:
+        raise ValueError(f"unknown init {config.init!r}")
+    return tables
+
+
+def check_tables(tables: dict[str, np.ndarray], config: TrainConfig, n_words: int) -> str | None:
+    """What is wrong with ``tables`` for this config and vocabulary size, or None."""
+    want = table_shapes(config, n_words)
+    if set(tables) != set(want):
+        return f"tables {sorted(tables)} where the model needs {sorted(want)}"
+    for name, shape in want.items():
+        t = tables[name]
+        if t.dtype != np.float32 or tuple(t.shape) != shape:
+            return f"table {name!r} is {t.dtype} {tuple(t.shape)}, expected float32 {shape}"
+    return None
+
+
+def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarray]) -> "WordVectors":
+    """What users query: the vectors composed from the tables (today the input rows)."""
+    from .vectors.word_vectors import WordVectors
+
+    return WordVectors(tables[INPUT], vocab.index_to_key, vocab.counts)
