@@ -33,9 +33,9 @@ def similarity_rho(model_dir: Path, path: Path) -> tuple[float, int]:
     """Spearman rho between gold scores and cosines, over the pairs whose words are known."""
     from scipy.stats import spearmanr
 
-    from palabra2vec.vectors.word_vectors import WordVectors
+    from palabra2vec.vectors import load_vectors
 
-    wv = WordVectors.load(model_dir)
+    wv = load_vectors(model_dir)
     gold, pred = [], []
     for line in path.read_text(encoding="utf-8-sig").splitlines():
         parts = line.split()

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .config import TrainConfig
+from .fileio import write_all, write_tables
 from .errors import Palabra2vecError
 from .text.vocab import Vocab
 from .variants import INPUT, check_tables
@@ -52,71 +52,6 @@ class SavedModel:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(f)`` on a temporary file beside ``path``, fsync it, rename it to ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
-
-
-def _fsync_path(path: str | os.PathLike[str]) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(directory: Path, files: dict[str, bytes | Callable[[str], None]]) -> None:
-    """Write every ``name -> bytes`` (or ``name -> writer(path)``, for files streamed to disk)
-    to a synced temporary file in ``directory``, then rename them all; on any error remove
-    the temporary files and leave the old ones."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            staged.append((tmp, directory / name))
-            if callable(data):
-                os.close(fd)
-                data(tmp)
-                _fsync_path(tmp)
-                continue
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-
-
-def write_tables(path: str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """safetensors file of float32 tables, streamed to ``path`` (no copy of the tables in memory)."""
-    from safetensors.numpy import save_file
-
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, path, metadata=metadata)
-
-
 def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     """Write ``model`` into ``directory`` (created if needed)."""
     d = Path(directory)
@@ -133,7 +68,7 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
                 "tables": {name: list(t.shape) for name, t in tables.items()}, "info": model.info}
         # every file is written and synced under a temporary name first, then all are renamed:
         # a full disk (ENOSPC) while writing leaves the previous model whole
-        _write_all(d, {
+        write_all(d, {
             TABLES: data,
             VOCAB: vocab.encode("utf-8"),
             CONFIG: (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),

@@ -73,7 +73,7 @@ def test_long_sentences_are_split(tmp_path):
 
 
 def test_huge_line_is_read_in_bounded_pieces(tmp_path, monkeypatch):
-    import palabra2vec.text.corpus as corpus
+    import palabra2vec.text.reading as corpus
 
     monkeypatch.setattr(corpus, "MAX_LINE_CHARS", 64)
     p = tmp_path / "one-line.txt"

@@ -16,7 +16,8 @@ import pytest
 from conftest import SHARED_DATA, need
 from palabra2vec.config import TrainConfig
 from palabra2vec.text.corpus import Corpus
-from palabra2vec.training.distributed import merge_counts, piece_sentences, plan_pieces
+from palabra2vec.text.shards import piece_sentences, plan_pieces
+from palabra2vec.training.distributed import merge_counts
 from palabra2vec.text.encoded import encode_corpus
 from palabra2vec.text.vocab import Vocab
 
@@ -121,9 +122,9 @@ def test_torchrun_gives_the_single_process_vocabulary(shard_corpus, tmp_path):
 def _spearman_msl(model_dir: Path) -> float:
     from scipy.stats import spearmanr
 
-    from palabra2vec.vectors.word_vectors import WordVectors
+    from palabra2vec.vectors import load_vectors
 
-    wv = WordVectors.load(model_dir)
+    wv = load_vectors(model_dir)
     gold, pred = [], []
     for line in need(SHARED_DATA / "eval/es/rukua95/MSL.txt").read_text(encoding="utf-8-sig").splitlines():
         p = line.split()

@@ -10,7 +10,7 @@ import pytest
 
 from palabra2vec.errors import Palabra2vecError
 from palabra2vec.vectors.formats import projector_bytes, read_word2vec, word2vec_binary_bytes, word2vec_text_bytes
-from palabra2vec.vectors.word_vectors import WordVectors, load_vectors
+from palabra2vec.vectors import WordVectors, load_vectors
 
 WORDS = ["a", "ñu"]
 VECS = np.array([[1.0, -0.5], [0.25, 3.0]], dtype=np.float32)

@@ -11,7 +11,7 @@ from palabra2vec.cli.main import main
 from palabra2vec.config import TrainConfig
 from palabra2vec.errors import UnknownWordError, UsageError
 from palabra2vec.storage import SavedModel, save_model
-from palabra2vec.vectors.word_vectors import WordVectors, load_vectors
+from palabra2vec.vectors import WordVectors, load_vectors
 from palabra2vec.text.vocab import Vocab
 
 

@@ -71,9 +71,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     elif args.kind == "loss":
         fig = plots.loss(args.model, **kw)
     else:
-        from ..vectors.word_vectors import WordVectors
+        from ..vectors.loading import load_vectors
 
-        wv = WordVectors.load(args.model)
+        wv = load_vectors(args.model)
         fig = plots.words(wv, args.words, args.neighbours, args.method, args.top, **kw)
     plots.save(fig, out)
     print(f"wrote {out}")

@@ -53,7 +53,7 @@ def add_vector_parsers(sub: Any) -> None:
 
 
 def _load_vectors(path: str) -> Any:
-    from ..vectors.word_vectors import load_vectors
+    from ..vectors.loading import load_vectors
 
     return load_vectors(path)
 

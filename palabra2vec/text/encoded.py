@@ -135,14 +135,12 @@ def encode_corpus(
         if raw_words == 0:
             raise Palabra2vecError("the corpus is empty: no words found")
         words = list(index)
-        order = np.argsort(-counts, kind="stable")
-        order = order[counts[order] >= min_count]
+        vocab, order = Vocab.select(words, counts, min_count)
         if order.size == 0:
             raise Palabra2vecError(
                 f"no word occurs at least min_count={min_count} times "
                 f"({len(words)} distinct words, the most frequent {int(counts.max())} times)"
             )
-        vocab = Vocab([words[i] for i in order.tolist()], counts[order])
         del index, words
         remap = np.full(counts.size, -2, dtype=np.int32)
         remap[order] = np.arange(order.size, dtype=np.int32)

@@ -25,11 +25,19 @@ class Vocab:
             raise Palabra2vecError("vocabulary has duplicate words")
 
     @classmethod
+    def select(cls, words: Sequence[str], counts: Sequence[int] | np.ndarray, min_count: int) -> tuple["Vocab", np.ndarray]:
+        """The one vocabulary rule: keep words with count >= min_count, most frequent first, ties
+        in the order given (first seen first). Returns the vocabulary and, per kept word, its
+        index in ``words`` (empty vocabulary when nothing is kept)."""
+        counts = np.asarray(counts, dtype=np.int64)
+        order = np.argsort(-counts, kind="stable")
+        order = order[counts[order] >= min_count]
+        return cls([words[i] for i in order.tolist()], counts[order]), order
+
+    @classmethod
     def from_counts(cls, counts: dict[str, int] | Counter, min_count: int = 1) -> "Vocab":
-        """Keep words with count >= min_count, most frequent first (stable for ties)."""
-        items = [(w, c) for w, c in counts.items() if c >= min_count]
-        items.sort(key=lambda wc: -wc[1])  # stable: insertion (first-seen) order on ties
-        return cls([w for w, _ in items], [c for _, c in items])
+        """Keep words with count >= min_count, most frequent first (insertion order on ties)."""
+        return cls.select(list(counts), list(counts.values()), min_count)[0]
 
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]], min_count: int = 1) -> "Vocab":

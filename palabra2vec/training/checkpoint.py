@@ -1,7 +1,7 @@
 """Checkpoints: save a training run's position and tables, and continue from them.
 
 A checkpoint is one file, ``DIR/checkpoint.safetensors``, written atomically (temporary
-file, fsync, rename: :func:`palabra2vec.storage.atomic_write`), so a kill at any moment
+file, fsync, rename: :func:`palabra2vec.fileio.write_all`), so a kill at any moment
 leaves the previous checkpoint whole. It holds
 
 - tensors: the model's named tables (``input``, ``output``, ...: :mod:`palabra2vec.variants`),
@@ -31,7 +31,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..errors import Palabra2vecError, UsageError
-from ..storage import _write_all, write_tables
+from ..fileio import write_all, write_tables
 from .train import Trainer, TrainState
 from ..text.vocab import Vocab
 from ..variants import check_tables
@@ -110,7 +110,7 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
     try:
         d.mkdir(parents=True, exist_ok=True)
         # streamed to a synced temporary file, then renamed: a kill leaves the old checkpoint
-        _write_all(d, {CHECKPOINT: lambda path: write_tables(path, tensors, meta)})
+        write_all(d, {CHECKPOINT: lambda path: write_tables(path, tensors, meta)})
     except OSError as e:
         raise Palabra2vecError(f"cannot write the checkpoint in {d}: {e.strerror or e}") from e
     log.debug("checkpoint: epoch %d item %d (%d words done) -> %s", position["epoch"], position["item"],

@@ -1,5 +1,6 @@
 """What users keep and query: word vectors, file formats, evaluation."""
 
-from .word_vectors import WordVectors, load_vectors
+from .loading import load_vectors
+from .word_vectors import WordVectors
 
 __all__ = ["WordVectors", "load_vectors"]

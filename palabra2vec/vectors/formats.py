@@ -95,7 +95,7 @@ def projector_bytes(words: list[str], vectors: np.ndarray) -> tuple[bytes, bytes
 
 def save_word2vec_format(path: str | os.PathLike[str], words: list[str], vectors: np.ndarray, binary: bool = False) -> Path:
     """Write ``words``/``vectors`` as a word2vec text or binary file (atomically)."""
-    from ..storage import atomic_write
+    from ..fileio import atomic_write
 
     path = Path(path)
     data = word2vec_binary_bytes(words, vectors) if binary else word2vec_text_bytes(words, vectors)
@@ -108,7 +108,7 @@ def save_word2vec_format(path: str | os.PathLike[str], words: list[str], vectors
 
 def save_projector(directory: str | os.PathLike[str], words: list[str], vectors: np.ndarray) -> tuple[Path, Path]:
     """Write ``DIR/vectors.tsv`` and ``DIR/metadata.tsv`` for projector.tensorflow.org."""
-    from ..storage import atomic_write
+    from ..fileio import atomic_write
 
     d = Path(directory)
     vec, meta = projector_bytes(words, vectors)

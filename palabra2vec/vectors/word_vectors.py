@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Palabra2vecError, UsageError
+from ..errors import UsageError
 from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -202,16 +202,6 @@ class WordVectors:
 
     # -- loading and saving ----------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "WordVectors":
-        """Vectors of a model directory written by ``palabra2vec train``."""
-        from ..storage import load_model
-
-        from ..variants import word_vectors
-
-        m = load_model(path)
-        return word_vectors(m.config, m.vocab, m.tables)
-
-    @classmethod
     def load_word2vec_format(cls, path: str | os.PathLike[str], binary: bool | None = None, encoding: str = "utf-8",
                              unicode_errors: str = "replace", limit: int | None = None) -> "WordVectors":
         """Read a word2vec.c / gensim / fastText ``.vec`` file; ``binary=None`` detects the kind.
@@ -237,13 +227,3 @@ class WordVectors:
 
     def __repr__(self) -> str:
         return f"WordVectors({len(self)} words x {self.vector_size} dims)"
-
-
-def load_vectors(path: str | os.PathLike[str], binary: bool | None = None) -> WordVectors:
-    """Vectors from a model directory (``palabra2vec train``) or a word2vec-format file."""
-    p = Path(path)
-    if p.is_dir():
-        return WordVectors.load(p)
-    if p.is_file():
-        return WordVectors.load_word2vec_format(p, binary=binary)
-    raise Palabra2vecError(f"no model directory or word2vec file at {p}")
