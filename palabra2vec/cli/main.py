@@ -258,10 +258,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print("top 10: " + ", ".join(f"{w} {c:,}" for w, c in vocab.most_common(10)))
         keep = keep_probabilities(vocab.counts, args.sample, args.subsample_formula)
         after = subsampled_counts(enc.chunks(1 << 20), keep, np.random.default_rng(args.seed))
-        why = (" (stats' default: it reproduces the course notebook's figures; train uses word2vec)"
-               if args.subsample_formula == "notebook" else "")
-        print(f"subsampling ({args.subsample_formula} formula{why}, t={args.sample:g}, seed {args.seed}): "
+        print(f"subsampling ({args.subsample_formula} formula, t={args.sample:g}, seed {args.seed}): "
               f"{vocab.total:,} -> {int(after.sum()):,} tokens")
+        if args.subsample_formula == "notebook":
+            print("  (stats uses the notebook's formula to reproduce the course's figures; train uses "
+                  "word2vec's unless --subsample-formula notebook)")
         for w in args.words:
             i = vocab[w]
             print(f"  {w}: {int(vocab.counts[i]):,} -> {int(after[i]):,} (keep probability {keep[i]:.4f})")
