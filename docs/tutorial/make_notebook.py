@@ -81,8 +81,10 @@ del repositorio) antes de esta celda.
 
 code(r"""
 import os
+import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +98,8 @@ from palabra2vec.training import batches, sampling
 from palabra2vec.training.model import SkipGram, masked_bce_loss
 from palabra2vec.training.training_log import TrainingLog
 from palabra2vec.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # Jupyter sin ipywidgets: la barra de progreso en texto basta
 
 SEMILLA = 1
 rng = np.random.default_rng(SEMILLA)  # un generador para todos los pasos aleatorios de la lección
@@ -397,6 +401,10 @@ for palabra in ["día", "caballero"]:
 """)
 
 md(r"""
+Con 5 épocas y la lectura del cuaderno, las vecinas ya tienen algo de sentido, pero se ve el defecto
+del paso 1: entre ellas aparecen la misma palabra con puntuación pegada (`caballero,`) y otros
+tokens que el tokenizador `spanish` habría unido.
+
 Este mismo camino está en la biblioteca como *backend* `torch`: `Word2Vec.train(None,
 preset("notebook"))` o, en la terminal, `palabra2vec train --preset notebook -o modelo` (20 épocas,
 como el cuaderno). Corre también en GPU (`device="cuda"`).
@@ -539,6 +547,7 @@ Más en el [README en español](../../README.es.md).
 
 code(r"""
 codificado.close()  # borra el corpus codificado temporal del paso 3
+shutil.rmtree(carpeta)  # y el registro de entrenamiento del paso 10
 """)
 
 
