@@ -16,7 +16,7 @@ from .errors import UsageError
 TOKENIZERS = ("spanish", "whitespace", "notebook")
 SUBSAMPLE_FORMULAS = ("word2vec", "notebook")
 OPTIMIZERS = ("sgd", "adam")
-BACKENDS = ("auto", "fast", "torch")
+BACKENDS = ("auto", "fast", "torch", "batched")
 INITS = ("gensim", "word2vec", "xavier")
 
 
@@ -77,8 +77,9 @@ class TrainConfig:
     min_alpha: float = _opt(0.0001, "final learning rate of the SGD decay")
     batch_size: int = _opt(512, "centers per minibatch on the torch backend")
     # execution
-    backend: str = _opt("auto", "auto (fast on CPU, torch on GPU or with adam), fast (compiled kernel, CPU) "
-                        "or torch (readable autograd path)", choices=BACKENDS, resume_free=True)
+    backend: str = _opt("auto", "auto (fast on CPU, batched on GPU, torch with adam), fast (compiled kernel, "
+                        "CPU), torch (readable autograd path) or batched (shared-negative batches, for GPUs)",
+                        choices=BACKENDS, resume_free=True)
     device: str = _opt("auto", "auto (a GPU when PyTorch sees one), cpu, cuda or cuda:N", resume_free=True)
     threads: int = _opt(None, "CPU threads", default_factory=default_threads, resume_free=True,
                         shown="all cores")

@@ -5,8 +5,9 @@ chunks of the encoded corpus. The :class:`~palabra2vec.training.train.Trainer`, 
 and distributed averaging talk to it only through :class:`Backend`; they never look inside.
 
 Backends register under a name in :data:`REGISTRY` (``fast``: the compiled kernel on CPU
-threads; ``torch``: the readable autograd path, CPU or CUDA). ``--backend auto`` takes the
-first of :data:`AUTO_ORDER` that can run the config on the device.
+threads; ``torch``: the readable autograd path, CPU or CUDA; ``batched``: shared-negative batches
+as tensor operations, for GPUs). ``--backend auto`` takes the first of :data:`AUTO_ORDER` that can
+run the config on the device.
 """
 
 from __future__ import annotations
@@ -79,9 +80,11 @@ class BackendFactory(Protocol):
 REGISTRY: dict[str, str] = {
     "fast": "palabra2vec.training.fast_backend:FastBackend",
     "torch": "palabra2vec.training.torch_backend:TorchBackend",
+    "batched": "palabra2vec.training.batched_backend:BatchedBackend",
 }
-#: what ``--backend auto`` tries, in order
-AUTO_ORDER = ("fast", "torch")
+#: what ``--backend auto`` tries, in order: the compiled kernel on CPU, large shared-negative
+#: batches on a GPU (SGD), the readable path for the rest (Adam)
+AUTO_ORDER = ("fast", "batched", "torch")
 
 
 def backend_class(name: str) -> BackendFactory:

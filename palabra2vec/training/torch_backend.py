@@ -64,7 +64,8 @@ class TorchBackend:
         cfg = self.config
         rng = np.random.default_rng(seed)
         batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
-        loss_sum, terms = 0.0, 0
+        loss_sum = torch.zeros((), device=self.device)  # summed on the device: no host sync per step
+        terms = torch.zeros((), dtype=torch.long, device=self.device)
         for i, batch in enumerate(batches):
             center, ctx_neg, mask, label = batch.to(self.device)
             scores = self.model(center, ctx_neg)  # (B, 1, L)
@@ -78,10 +79,9 @@ class TorchBackend:
             else:
                 self.optimizer.step()
             with torch.no_grad():
-                per_pos = masked_bce_loss(scores.detach(), label, mask, "sum")
-            loss_sum += float(per_pos)
-            terms += int(mask.sum())
-        return loss_sum, terms
+                loss_sum += masked_bce_loss(scores.detach(), label, mask, "sum")
+                terms += mask.sum().long()
+        return float(loss_sum), int(terms)  # one synchronisation per work item
 
     def end_round(self, pool: Any = None) -> None:
         return None

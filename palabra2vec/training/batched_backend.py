@@ -1,0 +1,172 @@
+"""The batched backend: skip-gram negative sampling as large tensor operations, for GPUs.
+
+One work item is moved to the device once (from pinned memory) and everything else happens
+there, with no host synchronisation until the item ends:
+
+1. subsampling (keep[w] > uniform), a window size in 1..window per center, and every
+   (center, context) pair inside its sentence, built for all centers at once (one pass per
+   offset 1..window);
+2. pairs in batches of ``batch_size`` pairs, each batch sharing ``S`` negatives drawn from the
+   noise distribution (alias method) instead of K per pair (the shared-negative trick of Ji
+   et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory", and BlazingText,
+   Gupta & Khare 2017): the scores of a batch against its negatives are one matrix product
+   (B, D) x (D, S);
+3. the gradient of the loss, written out (no autograd), added into the tables with
+   ``index_add_``.
+
+Loss of a pair (context c, center w) with shared negatives n_1..n_S (K = ``config.negative``):
+    -log sigma(in[c] . out[w]) - (K / S) sum_s log sigma(-in[c] . out[n_s])
+whose expectation over the noise equals word2vec's loss with K negatives. Gradients with
+g+ = alpha (1 - sigma(in[c] . out[w])) and g-_s = -alpha (K/S) sigma(in[c] . out[n_s]):
+    in[c] += g+ out[w] + sum_s g-_s out[n_s];  out[w] += g+ in[c];  out[n_s] += sum_c g-_s in[c]
+all from the values before the step. A row looked up n times in one batch gets the sum of its
+gradients divided by sqrt(n), as on the readable path (see ``torch_backend.sparse_sgd_step``):
+the sum alone diverges on repetitive text, the mean barely learns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import TrainConfig
+from .sampling import NoiseDistribution
+
+#: negatives shared by one batch of pairs
+SHARED_NEGATIVES = 64
+#: (center, context) pairs per batch
+BATCH_PAIRS = 32768
+#: how a row's gradients within one batch combine: "rsqrt" (sum / sqrt(n)) or "sum"
+ROW_SCALE = "rsqrt"
+
+
+def shared_negative_step(inp: torch.Tensor, out: torch.Tensor, ctx: torch.Tensor, cen: torch.Tensor,
+                         neg: torch.Tensor, alpha: float | torch.Tensor, k: int) -> torch.Tensor:
+    """One SGD step on a batch of pairs (``ctx``, ``cen``) (B,) with shared negatives ``neg``
+    (S,), in place; returns the summed loss (a 0-d tensor, not synchronised)."""
+    u = inp[ctx]  # (B, D) input rows
+    v = out[cen]  # (B, D) positive output rows
+    vn = out[neg]  # (S, D) shared negative rows
+    w = k / neg.numel()
+    s_pos = (u * v).sum(1)  # (B,)
+    s_neg = u @ vn.T  # (B, S)
+    loss = torch.nn.functional.softplus(-s_pos).sum() + w * torch.nn.functional.softplus(s_neg).sum()
+    g_pos = alpha * torch.sigmoid(-s_pos)  # (B,) = alpha (1 - sigma(s))
+    g_neg = -alpha * w * torch.sigmoid(s_neg)  # (B, S)
+    d_in = g_pos[:, None] * v + g_neg @ vn  # (B, D)
+    d_out_pos = g_pos[:, None] * u  # (B, D)
+    d_out_neg = g_neg.T @ u  # (S, D)
+    _add_rows(inp, ctx, d_in)
+    _add_rows(out, torch.cat([cen, neg]), torch.cat([d_out_pos, d_out_neg]))
+    return loss
+
+
+def _add_rows(table: torch.Tensor, rows: torch.Tensor, grads: torch.Tensor) -> None:
+    """table[rows[i]] += grads[i] / sqrt(n(rows[i])), n = how often the row occurs in ``rows``
+    (or the plain sum when ``ROW_SCALE`` is "sum")."""
+    if ROW_SCALE == "sum":
+        table.index_add_(0, rows, grads)
+        return
+    n = torch.bincount(rows, minlength=table.shape[0])[rows]  # (N,)
+    table.index_add_(0, rows, grads * n.to(grads.dtype).rsqrt()[:, None])
+
+
+def window_pairs(ids: torch.Tensor, keep: torch.Tensor, window: int,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Subsample ``ids`` (-1 between sentences) and return (centers, contexts, in-vocabulary
+    words) for every center and each context within its random window, inside its sentence."""
+    sent = torch.cumsum((ids < 0).to(torch.int32), 0)  # (n,) sentence number of each position
+    word = ids.clamp(min=0)
+    kept = (ids >= 0) & (torch.rand(ids.shape, generator=generator, device=ids.device) < keep[word])
+    w, s = word[kept], sent[kept]  # (m,) the subsampled stream
+    m = w.numel()
+    b = torch.randint(1, window + 1, (m,), generator=generator, device=ids.device)  # window per center
+    centers, contexts = [], []
+    for d in range(1, min(window, max(m - 1, 0)) + 1):
+        same = s[d:] == s[:-d]  # (m-d,) positions i, i+d in one sentence
+        right = same & (b[:-d] >= d)  # center i, context i+d
+        left = same & (b[d:] >= d)  # center i+d, context i
+        centers += [w[:-d][right], w[d:][left]]
+        contexts += [w[d:][right], w[:-d][left]]
+    if not centers:
+        empty = torch.zeros(0, dtype=torch.long, device=ids.device)
+        return empty, empty, kept.sum()
+    return torch.cat(centers), torch.cat(contexts), kept.sum()
+
+
+class BatchedBackend:
+    """Skip-gram negative sampling in large batches with shared negatives, on a GPU (or CPU)."""
+
+    deterministic = False
+    threads = 1
+
+    @staticmethod
+    def unavailable(config: TrainConfig, device: str) -> str | None:
+        if config.optimizer != "sgd":
+            return "the batched backend trains with SGD only; use --backend torch for Adam"
+        return None
+
+    def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
+                 tables: dict[str, np.ndarray]) -> None:
+        self.config, self.device = config, torch.device(device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(config.threads)
+        self._tables = {name: torch.from_numpy(np.array(t, dtype=np.float32)).to(self.device)
+                        for name, t in tables.items()}
+        self.keep = torch.from_numpy(np.asarray(keep, dtype=np.float32)).to(self.device)
+        self.alias_prob = torch.from_numpy(noise.prob.astype(np.float32)).to(self.device)
+        self.alias_idx = torch.from_numpy(noise.alias.astype(np.int64)).to(self.device)
+        self.pin = self.device.type == "cuda"
+
+    def _negatives(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` noise words by the alias method, on the device."""
+        slot = torch.randint(0, self.alias_prob.numel(), (n,), generator=generator, device=self.device)
+        coin = torch.rand(n, generator=generator, device=self.device)
+        return torch.where(coin < self.alias_prob[slot], slot, self.alias_idx[slot])
+
+    @torch.no_grad()
+    def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
+                   slot: int | None = None) -> tuple[float, int]:
+        c = self.config
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(seed)
+        host = torch.from_numpy(np.asarray(chunk, dtype=np.int64))
+        ids = (host.pin_memory() if self.pin else host).to(self.device, non_blocking=True)
+        centers, contexts, _ = window_pairs(ids, self.keep, c.window, gen)
+        n = centers.numel()
+        order = torch.randperm(n, generator=gen, device=self.device)  # pairs of all offsets mixed
+        centers, contexts = centers[order], contexts[order]
+        inp, out = self._tables["input"], self._tables["output"]
+        loss = torch.zeros((), device=self.device)
+        batches = max(1, -(-n // BATCH_PAIRS))
+        for i in range(0, n, BATCH_PAIRS):
+            alpha = alpha0 + (alpha1 - alpha0) * (i // BATCH_PAIRS) / batches
+            neg = self._negatives(SHARED_NEGATIVES, gen)
+            loss += shared_negative_step(inp, out, contexts[i: i + BATCH_PAIRS], centers[i: i + BATCH_PAIRS],
+                                         neg, alpha, c.negative)
+        # one synchronisation per work item; loss terms counted as word2vec's: 1 + K per pair
+        return float(loss) / (1 + c.negative) * (1 + c.negative), n * (1 + c.negative)
+
+    def end_round(self, pool: Any = None) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return {name: t.cpu().numpy().copy() for name, t in self._tables.items()}
+
+    def live_tables(self) -> dict[str, torch.Tensor]:
+        return self._tables
+
+    def load_tables(self, tables: dict[str, np.ndarray]) -> None:
+        for name, t in self._tables.items():
+            t.copy_(torch.from_numpy(np.asarray(tables[name], dtype=np.float32)))
+
+    def optimizer_state(self) -> None:
+        return None
+
+    def load_optimizer_state(self, tensors: dict[str, np.ndarray], rest: dict[str, Any]) -> None:
+        return None

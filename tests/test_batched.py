@@ -1,0 +1,72 @@
+"""The batched (GPU) backend: its written-out step equals autograd on its loss, its pairs are
+word2vec's pairs, and it trains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from palabra2vec import TrainConfig, Word2Vec
+from palabra2vec.training.batched_backend import shared_negative_step, window_pairs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shared_negative_step_equals_autograd(seed):
+    g = torch.Generator().manual_seed(seed)
+    V, D, B, S, K, alpha = 20, 6, 5, 4, 5, 0.1
+    inp, out = torch.randn(V, D, generator=g) * 0.5, torch.randn(V, D, generator=g) * 0.5
+    perm = torch.randperm(V, generator=g)
+    ctx, cen, neg = perm[:B], perm[B:2 * B], perm[2 * B:2 * B + S]  # no row twice: no 1/sqrt(n)
+    a_in, a_out = inp.clone().requires_grad_(), out.clone().requires_grad_()
+    u, v, vn = a_in[ctx], a_out[cen], a_out[neg]
+    loss = -torch.nn.functional.logsigmoid((u * v).sum(1)).sum() \
+        - K / S * torch.nn.functional.logsigmoid(-(u @ vn.T)).sum()
+    loss.backward()
+    got_in, got_out = inp.clone(), out.clone()
+    got_loss = shared_negative_step(got_in, got_out, ctx, cen, neg, alpha, K)
+    torch.testing.assert_close(got_in, inp - alpha * a_in.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(got_out, out - alpha * a_out.grad, rtol=1e-5, atol=1e-6)
+    assert float(got_loss) == pytest.approx(float(loss), rel=1e-5)
+
+
+def test_repeated_rows_get_their_summed_gradient_over_sqrt_n():
+    V, D = 4, 3
+    inp, out = torch.ones(V, D), torch.zeros(V, D)
+    out[1] = 1.0
+    ctx, cen, neg = torch.tensor([0, 0, 0, 0]), torch.tensor([1, 1, 1, 1]), torch.tensor([2])
+    before = inp.clone()
+    shared_negative_step(inp, out, ctx, cen, neg, 1.0, 1)
+    # each of the 4 pairs: g+ = sigmoid(-3) times out[1]; 4 of them / sqrt(4)
+    want = before[0] + 2 * torch.sigmoid(torch.tensor(-3.0)) * torch.ones(D)
+    torch.testing.assert_close(inp[0], want)
+
+
+def test_window_pairs_stay_in_their_sentence_and_window():
+    ids = torch.tensor([0, 1, 2, 3, 4, 5, 6, -1, 7, 8, 9, -1])
+    keep = torch.ones(10)
+    g = torch.Generator().manual_seed(3)
+    cen, ctx, kept = window_pairs(ids, keep, 2, g)
+    assert int(kept) == 10
+    sentence = {w: (0 if w <= 6 else 1) for w in range(10)}
+    pairs = list(zip(cen.tolist(), ctx.tolist()))
+    assert pairs and all(sentence[a] == sentence[b] and 1 <= abs(a - b) <= 2 for a, b in pairs)
+    per_center = {w: sum(1 for a, _ in pairs if a == w) for w in range(10)}
+    assert all(1 <= per_center[w] <= 4 for w in range(10))  # MISSION step 4: 1..4 contexts each
+    # no subsampled word appears: keep 0 for word 3
+    keep[3] = 0.0
+    cen, ctx, kept = window_pairs(ids, keep, 2, torch.Generator().manual_seed(3))
+    assert 3 not in cen.tolist() and 3 not in ctx.tolist() and int(kept) == 9
+
+
+def test_batched_backend_trains_and_is_reproducible(tiny_corpus, monkeypatch):
+    import palabra2vec.training.batched_backend as bb
+
+    monkeypatch.setattr(bb, "BATCH_PAIRS", 64)  # a tiny corpus is one batch of the default size
+    cfg = TrainConfig(backend="batched", min_count=1, epochs=6, vector_size=16, alpha=0.05, threads=1, sample=0)
+    a = Word2Vec.train(tiny_corpus, cfg, progress=False)
+    b = Word2Vec.train(tiny_corpus, cfg, progress=False)
+    losses = [h["loss"] for h in a.history]
+    assert a.info["backend"] == "batched" and np.isfinite(a.input).all()
+    assert losses[-1] < losses[0] - 0.05, losses
+    assert np.array_equal(a.input, b.input)  # the same seed on the same device: the same vectors
