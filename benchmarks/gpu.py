@@ -45,8 +45,7 @@ def main() -> None:
     p.add_argument("--device", default="cuda")
     p.add_argument("--readable-words", type=int, default=400_000,
                    help="corpus words for the readable torch backend's run (it is slow)")
-    p.add_argument("--runs", default="batched:32768:64:rsqrt,batched:32768:64:sum,batched:131072:256:sum,"
-                                      "batched:8192:64:rsqrt",
+    p.add_argument("--runs", default="batched:32768:1024:sum-eff",
                    help="batched runs as backend:pairs_per_batch:shared_negatives:row_scale, comma-separated")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=None, help="directory for results.json")

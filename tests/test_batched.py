@@ -12,7 +12,11 @@ from palabra2vec.training.batched_backend import shared_negative_step, window_pa
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_shared_negative_step_equals_autograd(seed):
+@pytest.mark.parametrize("scale", ["rsqrt", "sum-eff"])
+def test_shared_negative_step_equals_autograd(seed, scale, monkeypatch):
+    import palabra2vec.training.batched_backend as bb
+
+    monkeypatch.setattr(bb, "ROW_SCALE", scale)
     g = torch.Generator().manual_seed(seed)
     V, D, B, S, K, alpha = 20, 6, 5, 4, 5, 0.1
     inp, out = torch.randn(V, D, generator=g) * 0.5, torch.randn(V, D, generator=g) * 0.5
@@ -23,22 +27,29 @@ def test_shared_negative_step_equals_autograd(seed):
     loss = -torch.nn.functional.logsigmoid((u * v).sum(1)).sum() \
         - K / S * torch.nn.functional.logsigmoid(-(u @ vn.T)).sum()
     loss.backward()
+    want_out = out - alpha * a_out.grad
+    if scale == "sum-eff":  # a shared negative's step is divided by sqrt(B K / S)
+        want_out[neg] = out[neg] - alpha * a_out.grad[neg] * (B * K / S) ** -0.5
     got_in, got_out = inp.clone(), out.clone()
     got_loss = shared_negative_step(got_in, got_out, ctx, cen, neg, alpha, K)
     torch.testing.assert_close(got_in, inp - alpha * a_in.grad, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(got_out, out - alpha * a_out.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(got_out, want_out, rtol=1e-5, atol=1e-6)
     assert float(got_loss) == pytest.approx(float(loss), rel=1e-5)
 
 
-def test_repeated_rows_get_their_summed_gradient_over_sqrt_n():
+@pytest.mark.parametrize("scale, factor", [("rsqrt", 0.5), ("sum-eff", 1.0), ("cap2", 0.5)])
+def test_a_row_repeated_in_a_batch_gets_its_summed_gradient_scaled(scale, factor, monkeypatch):
+    import palabra2vec.training.batched_backend as bb
+
+    monkeypatch.setattr(bb, "ROW_SCALE", scale)
     V, D = 4, 3
     inp, out = torch.ones(V, D), torch.zeros(V, D)
     out[1] = 1.0
     ctx, cen, neg = torch.tensor([0, 0, 0, 0]), torch.tensor([1, 1, 1, 1]), torch.tensor([2])
     before = inp.clone()
     shared_negative_step(inp, out, ctx, cen, neg, 1.0, 1)
-    # each of the 4 pairs: g+ = sigmoid(-3) times out[1]; 4 of them / sqrt(4)
-    want = before[0] + 2 * torch.sigmoid(torch.tensor(-3.0)) * torch.ones(D)
+    # each of the 4 pairs: g+ = sigmoid(-3) times out[1]; the 4 summed, then scaled
+    want = before[0] + factor * 4 * torch.sigmoid(torch.tensor(-3.0)) * torch.ones(D)
     torch.testing.assert_close(inp[0], want)
 
 
