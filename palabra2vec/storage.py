@@ -8,14 +8,21 @@ Layout (``FORMAT_VERSION`` 1)::
     DIR/history.json        loss and words/s per epoch
 
 Every file is written to a temporary name, flushed to disk and renamed, so an interrupted
-save leaves the previous file intact. Nothing here can execute code when loaded.
+save leaves the previous file intact; files get the permissions the user's umask gives (as
+any file ``open`` creates), not ``mkstemp``'s 0600. Every safetensors file (model and
+checkpoint) carries a CRC-32 of each table in its metadata, checked on load, and tables
+holding NaN or infinite values are neither saved nor loaded. Nothing here can execute code
+when loaded.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +39,8 @@ TABLES = "model.safetensors"
 VOCAB = "vocab.tsv"
 CONFIG = "config.json"
 HISTORY = "history.json"
+#: config.json key: vocab.tsv words have \\, \t, \n, \r escaped (absent in older models: raw words)
+VOCAB_ESCAPED = "vocab_escaped"
 
 
 @dataclass
@@ -46,10 +55,27 @@ class SavedModel:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def mkstemp(directory: str | os.PathLike[str], name: str) -> tuple[int, str]:
+    """``tempfile.mkstemp`` for a file that will be renamed to ``directory/name``, with the
+    mode a plain ``open`` would give (0666 less the umask) instead of 0600."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    except (AttributeError, OSError):  # pragma: no cover - Windows, or a file system without modes
+        pass
+    return fd, tmp
+
+
 def atomic_write(path: Path, write) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, fsync it, rename it to ``path``."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = mkstemp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -83,7 +109,7 @@ def _write_all(directory: Path, files: dict[str, bytes | Callable[[str], None]])
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            fd, tmp = mkstemp(directory, name)
             staged.append((tmp, directory / name))
             if callable(data):
                 os.close(fd)
@@ -104,11 +130,76 @@ def _write_all(directory: Path, files: dict[str, bytes | Callable[[str], None]])
                 pass
 
 
+#: metadata key of the per-table checksums in every safetensors file palabra2vec writes
+CHECKSUMS = "checksums"
+
+
+def table_checksums(tensors: dict[str, np.ndarray]) -> dict[str, str]:
+    """``name -> "crc32:XXXXXXXX"`` of each table's bytes (C order, as stored)."""
+    return {k: f"crc32:{zlib.crc32(memoryview(np.ascontiguousarray(v)).cast('B')) & 0xFFFFFFFF:08x}"
+            for k, v in tensors.items()}
+
+
+def check_finite(tensors: dict[str, np.ndarray], where: str) -> None:
+    """Raise when a float table holds NaN or infinite values, or a table is not float."""
+    for name, t in tensors.items():
+        if not np.issubdtype(t.dtype, np.floating):
+            raise Palabra2vecError(f"{where}: table {name!r} holds {t.dtype} values, not floats")
+        if t.size and not np.isfinite(t).all():
+            bad = int((~np.isfinite(t)).any(axis=tuple(range(1, t.ndim))).sum()) if t.ndim > 1 else int((~np.isfinite(t)).sum())
+            raise Palabra2vecError(f"{where}: table {name!r} holds NaN or infinite values ({bad:,} of "
+                                   f"{t.shape[0]:,} rows)")
+
+
+def _oserror(e: Exception) -> OSError:
+    """An OSError for a safetensors I/O error (it reports ``Os { code: 28, ... }`` as text)."""
+    m = re.search(r"code: (\d+)", str(e))
+    if m:
+        code = int(m.group(1))
+        return OSError(code, os.strerror(code))
+    return OSError(errno.EIO, str(e))
+
+
 def write_tables(path: str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """safetensors file of float32 tables, streamed to ``path`` (no copy of the tables in memory)."""
+    """safetensors file of float32 tables, streamed to ``path`` (no copy of the tables in
+    memory), with their checksums added to ``metadata``. A write error is an ``OSError``."""
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, path, metadata=metadata)
+    tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    metadata = dict(metadata, **{CHECKSUMS: json.dumps(table_checksums(tensors), sort_keys=True)})
+    try:
+        save_file(tensors, path, metadata=metadata)
+    except SafetensorError as e:
+        raise _oserror(e) from e
+
+
+def read_tables(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The tables and metadata of a safetensors file, checked: readable, checksums equal
+    (files written before checksums existed have none to check), finite floats."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        tensors: dict[str, np.ndarray] = {}
+        with safe_open(str(path), framework="np") as f:
+            meta = f.metadata() or {}
+            for key in f.keys():
+                tensors[key] = f.get_tensor(key)
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        raise Palabra2vecError(f"{path} is damaged or truncated: {e}") from e
+    if CHECKSUMS in meta:
+        try:
+            want = json.loads(meta[CHECKSUMS])
+            assert isinstance(want, dict)
+        except (ValueError, AssertionError):
+            raise Palabra2vecError(f"{path} is damaged or truncated: unreadable checksums") from None
+        got = table_checksums(tensors)
+        for name in sorted(set(want) | set(got)):
+            if want.get(name) != got.get(name):
+                raise Palabra2vecError(f"{path} is damaged or truncated: table {name!r} does not match "
+                                       f"its checksum ({got.get(name)} != {want.get(name)})")
+    check_finite(tensors, str(path))
+    return tensors, meta
 
 
 def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
@@ -118,13 +209,15 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
         d.mkdir(parents=True, exist_ok=True)
         tables = {"input": np.asarray(model.input, dtype=np.float32),
                   "output": np.asarray(model.output, dtype=np.float32)}
+        check_finite(tables, f"refusing to save the model to {d}")  # a diverged model is no result
         meta_st = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
 
         def data(path: str) -> None:
             write_tables(path, tables, meta_st)
 
-        vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info}
+        vocab = model.vocab.to_tsv()
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(), "info": model.info,
+                VOCAB_ESCAPED: True}
         # every file is written and synced under a temporary name first, then all are renamed:
         # a full disk (ENOSPC) while writing leaves the previous model whole
         _write_all(d, {
@@ -140,9 +233,6 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
 
 def load_model(directory: str | os.PathLike[str]) -> SavedModel:
     """Read a model directory, checking its format version and that its parts agree."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     d = Path(directory)
     if not d.is_dir():
         raise Palabra2vecError(f"no model directory at {d}")
@@ -157,11 +247,8 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
         raise Palabra2vecError(f"{d / CONFIG} is not a palabra2vec model config")
     if meta.get("format_version") != FORMAT_VERSION:
         raise Palabra2vecError(f"{d} has model format version {meta.get('format_version')}; this palabra2vec reads {FORMAT_VERSION}")
-    try:
-        tables = load_file(d / TABLES)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise Palabra2vecError(f"{d / TABLES} is damaged or truncated: {e}") from e
-    vocab = Vocab.load(d / VOCAB)
+    tables, _ = read_tables(d / TABLES)
+    vocab = Vocab.load(d / VOCAB, escaped=meta.get(VOCAB_ESCAPED) is True)
     inp, out = tables.get("input"), tables.get("output")
     if inp is None or out is None or inp.ndim != 2 or inp.shape != out.shape:
         raise Palabra2vecError(f"{d / TABLES} does not hold input/output tables of one shape")
@@ -173,4 +260,9 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
             history = json.loads((d / HISTORY).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             history = []
-    return SavedModel(TrainConfig.from_dict(meta.get("config", {})), vocab, inp, out, meta.get("info", {}), history)
+    try:
+        config = TrainConfig.from_dict(meta.get("config", {})).validate()
+    except (TypeError, ValueError, AttributeError) as e:  # UsageError is a ValueError
+        raise Palabra2vecError(f"{d / CONFIG} is damaged: bad config ({e})") from e
+    info = meta.get("info", {})
+    return SavedModel(config, vocab, inp, out, info if isinstance(info, dict) else {}, history)
