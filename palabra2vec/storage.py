@@ -114,6 +114,7 @@ def _write_all(directory: Path, files: dict[str, bytes | Callable[[str], None]])
             if callable(data):
                 os.close(fd)
                 data(tmp)
+                os.chmod(tmp, 0o666 & ~_umask())  # safetensors creates its files 0600
                 _fsync_path(tmp)
                 continue
             with os.fdopen(fd, "wb") as f:

@@ -32,8 +32,9 @@ class DivergenceError(Palabra2vecError):
 
 def non_finite_rows(table: np.ndarray) -> int:
     """Rows of a (V, D) table holding a NaN or an infinity."""
-    if np.isfinite(table.sum(dtype=np.float64)):  # one pass; a NaN or inf anywhere makes the sum so
-        return 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(table.sum(dtype=np.float64)):  # one pass; a NaN or inf anywhere makes it so
+            return 0
     return int((~np.isfinite(table)).any(axis=1).sum())
 
 
