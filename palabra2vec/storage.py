@@ -72,9 +72,25 @@ def mkstemp(directory: str | os.PathLike[str], name: str) -> tuple[int, str]:
     return fd, tmp
 
 
+def refuse_special(path: Path) -> None:
+    """Raise unless ``path`` is absent or a regular file: a rename would replace a symbolic
+    link, FIFO or device by a plain file."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode)
+                else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket")
+        raise Palabra2vecError(f"{path} is {kind}, not a regular file: palabra2vec replaces only regular files")
+
+
 def atomic_write(path: Path, write) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, fsync it, rename it to ``path``."""
     path = Path(path)
+    refuse_special(path)
     fd, tmp = mkstemp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
