@@ -367,6 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a file system refusing (read-only, full, no permission) not named above
+        if debug:
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        print(f"{PROG}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except Exception as e:  # a bug: still one line unless --debug
         if debug:
             raise
