@@ -85,12 +85,12 @@ class TrainingLog:
                 keep = [r for r in rows[1:] if len(r) == len(COLUMNS) and _float(r[3]) <= done]
         try:
             self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._file, lineterminator="\n")
+            self._writer.writerow(COLUMNS)
+            self._writer.writerows(keep)
+            self._file.flush()
         except OSError as e:
             raise Palabra2vecError(f"cannot write the training log {self.path}: {e.strerror or e}") from e
-        self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(COLUMNS)
-        self._writer.writerows(keep)
-        self._file.flush()
 
     def _row(self, kind: str, st: TrainState, wps: float) -> None:
         if self._file is None:  # used without on_train_begin
