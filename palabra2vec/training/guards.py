@@ -22,8 +22,8 @@ import numpy as np
 
 from ..errors import Palabra2vecError
 
-#: values per table checked after each work item (all rows of a 40,000 x 100 model)
-ROW_BUDGET = 4_000_000
+#: values per table checked after each work item (all rows of a 10,000 x 100 model)
+ROW_BUDGET = 1_000_000
 
 
 class DivergenceError(Palabra2vecError):
