@@ -77,6 +77,9 @@ class DirectoryLock:
             except FileExistsError:
                 os.close(fd)
                 os.unlink(tmp)
+            except FileNotFoundError:  # the temporary file went (a clean-up): start again
+                os.close(fd)
+                continue
             try:
                 fd = os.open(self.path, os.O_RDWR)
             except FileNotFoundError:
@@ -126,6 +129,8 @@ def remove_stale_temporaries(directory: str | os.PathLike[str]) -> int:
     its :class:`DirectoryLock`. Returns how many were removed."""
     n = 0
     for p in Path(directory).glob(".*.tmp"):
+        if p.name.startswith(f".{LOCK_NAME}."):  # another process taking the lock right now
+            continue
         try:
             p.unlink()
             n += 1
