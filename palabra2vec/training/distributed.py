@@ -41,7 +41,7 @@ import torch
 import torch.distributed as dist
 
 from ..config import TrainConfig
-from ..text.corpus import (_GUTENBERG_END, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
+from ..text.corpus import (_GUTENBERG_END, _GUTENBERG_HEADER_CHARS, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
                      NOTEBOOK_SKIP_LINES, Corpus, _open_binary, _paragraphs, _sniff_encoding, _split_long,
                      expand_paths, tokenize_spanish)
 from ..text.encoded import EncodedCorpus
@@ -126,12 +126,16 @@ def _body_start(f: io.BufferedReader, encoding: str, tokenizer: str) -> int:
         return 0
     f.seek(0)
     n = NOTEBOOK_SKIP_LINES if tokenizer == "notebook" else _GUTENBERG_HEADER_LINES
+    read = 0
     for i in range(n):
-        line = f.readline()
+        line = f.readline() if tokenizer == "notebook" else f.readline(_GUTENBERG_HEADER_CHARS)
         if not line:  # a short file: all skipped (notebook) or no START line (spanish)
             return f.tell() if tokenizer == "notebook" else 0
         if tokenizer == "spanish" and _GUTENBERG_START.match(line.decode(encoding, "replace")):
             return f.tell()
+        read += len(line)
+        if tokenizer == "spanish" and read >= _GUTENBERG_HEADER_CHARS:  # the bounded prefix of strip_gutenberg
+            return 0
     return f.tell() if tokenizer == "notebook" else 0
 
 
@@ -203,34 +207,43 @@ def _piece_lines(piece: Piece) -> Iterator[str]:
             yield carry
 
 
-def _has_end_marker(piece: Piece) -> bool:
-    """Does this range hold a Gutenberg END line? (A cheap byte test first.)"""
+def _last_marker(piece: Piece) -> int:
+    """The last Gutenberg marker line of this range: 0 none, 1 a START line, 2 an END line.
+    (A cheap byte test first.)"""
     with open(piece.path, "rb") as f:
         f.seek(piece.start)
         left, tail = piece.end - piece.start, b""
         while left > 0:
             block = tail + f.read(min(left, 1 << 24))
             left -= len(block) - len(tail)
-            if b"END OF THE PROJECT GUTENBERG" in block.upper() or b"END OF THIS PROJECT GUTENBERG" in block.upper():
-                return any(_GUTENBERG_END.match(line) for line in _piece_lines(piece))
+            if b"PROJECT GUTENBERG" in block.upper():
+                last = 0
+                for line in _piece_lines(piece):
+                    last = 1 if _GUTENBERG_START.match(line) else 2 if _GUTENBERG_END.match(line) else last
+                return last
             tail = block[-64:]
-    return False
+    return 0
 
 
 def piece_sentences(piece: Piece, config: TrainConfig, after_end: bool = False) -> Iterator[list[str]]:
-    """Sentences of one piece, tokenized as :class:`corpus.Corpus` tokenizes the whole file."""
+    """Sentences of one piece, tokenized as :class:`corpus.Corpus` tokenizes the whole file.
+
+    ``after_end``: the piece starts between a Gutenberg END line and the next START line."""
     if piece.end < 0:  # compressed: the whole file, as a single-process run reads it
         yield from Corpus([piece.path], config.tokenizer, config.lowercase, config.max_sentence_length, piece.encoding)
         return
-    if after_end:
-        return
     lines = _piece_lines(piece)
     if config.tokenizer == "spanish":
-        def body() -> Iterator[str]:
+        def body() -> Iterator[str]:  # text between START and END lines, as corpus.strip_gutenberg
+            inside = not after_end
             for line in lines:
-                if _GUTENBERG_END.match(line):
-                    return
-                yield line
+                if inside:
+                    if _GUTENBERG_END.match(line):
+                        inside = False
+                    else:
+                        yield line
+                elif _GUTENBERG_START.match(line):
+                    inside = True
         sentences: Iterator[list[str]] = (s for para in _paragraphs(body()) for s in tokenize_spanish(para, config.lowercase))
     else:
         sentences = (t for t in (line.split() for line in lines) if t)
@@ -288,15 +301,20 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
     """Read this rank's shard, merge the vocabulary over all ranks, encode the shard."""
     rank, world = dist.get_rank(), dist.get_world_size()
     pieces = plan_pieces(expand_paths(corpus), rank, world, config.tokenizer, encoding)
-    # a Gutenberg END line ends its file: ranges after the one holding it are skipped
+    # Gutenberg END and START lines switch the text off and on: a range starts outside a book
+    # when the last marker in the ranges before it is an END line
     n_files = len(expand_paths(corpus))
-    end_rank = torch.full((n_files,), world, dtype=torch.int64)
+    marks = torch.zeros((world, n_files), dtype=torch.int64)
     if config.tokenizer == "spanish":
         for p in pieces:
-            if p.end >= 0 and _has_end_marker(p):
-                end_rank[p.file] = rank
-    _collective("END-marker exchange", dist.all_reduce, end_rank, op=dist.ReduceOp.MIN)
-    skip = {p.file for p in pieces if p.end >= 0 and end_rank[p.file] < rank}
+            if p.end >= 0:
+                marks[rank, p.file] = _last_marker(p)
+    _collective("Gutenberg-marker exchange", dist.all_reduce, marks, op=dist.ReduceOp.SUM)
+    skip = set()
+    for p in pieces:
+        before = [int(m) for m in marks[:rank, p.file].tolist() if m]
+        if p.end >= 0 and before and before[-1] == 2:
+            skip.add(p.file)
     tmp = Path(tempfile.mkdtemp(prefix=f"palabra2vec-rank{rank}-", dir=workdir))
     try:
         words, counts, files, raw, sents = _count_shard(pieces, skip, config, tmp / "provisional.i32")
