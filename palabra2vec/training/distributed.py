@@ -315,7 +315,11 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
         before = [int(m) for m in marks[:rank, p.file].tolist() if m]
         if p.end >= 0 and before and before[-1] == 2:
             skip.add(p.file)
+    from ..locking import DirectoryLock, remove_dead_workdirs
+
+    remove_dead_workdirs(workdir if workdir is not None else tempfile.gettempdir())  # left by killed runs
     tmp = Path(tempfile.mkdtemp(prefix=f"palabra2vec-rank{rank}-", dir=workdir))
+    lock = DirectoryLock(tmp, f"palabra2vec rank {rank}'s encoded shard").acquire()
     try:
         words, counts, files, raw, sents = _count_shard(pieces, skip, config, tmp / "provisional.i32")
         gathered: list[Any] = [None] * world if rank == 0 else []
@@ -342,9 +346,12 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
         _collective("word-count exchange", dist.all_reduce, totals)
         log.info("rank %d: %d pieces, %d of %d corpus words; vocabulary %d words", rank, len(pieces), raw,
                  int(totals[0]), len(vocab))
-        return vocab, EncodedCorpus(tmp / "ids.i32", int(mapped.size), raw, sents, len(words), owns_dir=tmp)
+        enc = EncodedCorpus(tmp / "ids.i32", int(mapped.size), raw, sents, len(words), owns_dir=tmp)
+        enc._lock = lock  # released (and the directory removed) by enc.close()
+        return vocab, enc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
         raise
 
 
