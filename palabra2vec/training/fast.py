@@ -42,6 +42,8 @@ try:
 
     AVAILABLE = True
 
+    _NO_CACHE: list[str] = []  #: functions compiled without an on-disk cache
+
     def njit(*args, **kwargs):  # type: ignore[no-redef]
         """``numba.njit``; with ``cache=True`` where no cache directory is writable (package
         directory and ``$HOME`` read-only, ``NUMBA_CACHE_DIR`` unset), compile without one."""
@@ -52,8 +54,10 @@ try:
             except RuntimeError as e:
                 if not kwargs.get("cache") or "cannot cache" not in str(e):
                     raise
-                log.info("no writable cache for compiled code (%s); compiling on every run "
-                         "(set NUMBA_CACHE_DIR to a writable directory to keep it)", e)
+                if not _NO_CACHE:  # say it once, not once per function
+                    log.info("no writable cache for compiled code (%s); compiling on every run "
+                             "(set NUMBA_CACHE_DIR to a writable directory to keep it)", e)
+                _NO_CACHE.append(f.__name__)
                 return _numba_njit(*args, **dict(kwargs, cache=False))(f)
 
         return wrap
