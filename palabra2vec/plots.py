@@ -61,6 +61,8 @@ def _figure(size: tuple[int, int], dpi: int = 100, layout: str | None = "constra
     from matplotlib.figure import Figure
 
     w, h = size
+    if not 10 <= dpi <= 1000:
+        raise UsageError(f"dpi {dpi} is out of range (10..1000)")
     if w < 100 or h < 100 or w > 10_000 or h > 10_000:
         raise UsageError(f"figure size {w}x{h} pixels is out of range (100..10000 each way)")
     fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, layout=layout)

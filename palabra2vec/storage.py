@@ -12,7 +12,11 @@ Version 1 (round 1) had the same files with exactly the "input" and "output" tab
 "tables" entry; it is still read.
 
 Every file is written to a temporary name, flushed to disk and renamed, so an interrupted
-save leaves the previous file intact. Nothing here can execute code when loaded.
+save leaves the previous file intact; files get the permissions the user's umask gives (as
+any file ``open`` creates), not ``mkstemp``'s 0600. Every safetensors file (model and
+checkpoint) carries a CRC-32 of each table in its metadata, checked on load, and tables
+holding NaN or infinite values are neither saved nor loaded. Nothing here can execute code
+when loaded.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
-from .fileio import write_all, write_tables
+from .fileio import check_finite, read_tables, write_all, write_tables
 from .errors import Palabra2vecError
 from .text.vocab import Vocab
 from .variants import INPUT, check_tables
@@ -39,6 +43,8 @@ TABLES = "model.safetensors"
 VOCAB = "vocab.tsv"
 CONFIG = "config.json"
 HISTORY = "history.json"
+#: config.json key: vocab.tsv words have \\, \t, \n, \r escaped (absent in older models: raw words)
+VOCAB_ESCAPED = "vocab_escaped"
 
 
 @dataclass
@@ -58,14 +64,16 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
     try:
         d.mkdir(parents=True, exist_ok=True)
         tables = {name: np.asarray(t, dtype=np.float32) for name, t in model.tables.items()}
+        check_finite(tables, f"refusing to save the model to {d}")  # a diverged model is no result
         meta_st = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
 
         def data(path: str) -> None:
             write_tables(path, tables, meta_st)
 
-        vocab = "".join(f"{w}\t{c}\n" for w, c in zip(model.vocab.index_to_key, model.vocab.counts.tolist()))
+        vocab = model.vocab.to_tsv()
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
-                "tables": {name: list(t.shape) for name, t in tables.items()}, "info": model.info}
+                "tables": {name: list(t.shape) for name, t in tables.items()}, "info": model.info,
+                VOCAB_ESCAPED: True}
         # every file is written and synced under a temporary name first, then all are renamed:
         # a full disk (ENOSPC) while writing leaves the previous model whole
         write_all(d, {
@@ -81,9 +89,6 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
 
 def load_model(directory: str | os.PathLike[str]) -> SavedModel:
     """Read a model directory, checking its format version and that its parts agree."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     d = Path(directory)
     if not d.is_dir():
         raise Palabra2vecError(f"no model directory at {d}")
@@ -100,12 +105,12 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
     if version not in READABLE_VERSIONS:
         raise Palabra2vecError(f"{d} has model format version {version}; this palabra2vec reads "
                                f"{', '.join(map(str, READABLE_VERSIONS))}")
+    tables, _ = read_tables(d / TABLES)
+    vocab = Vocab.load(d / VOCAB, escaped=meta.get(VOCAB_ESCAPED) is True)
     try:
-        tables = load_file(d / TABLES)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise Palabra2vecError(f"{d / TABLES} is damaged or truncated: {e}") from e
-    vocab = Vocab.load(d / VOCAB)
-    config = TrainConfig.from_dict(meta.get("config", {}))
+        config = TrainConfig.from_dict(meta.get("config", {})).validate()
+    except (TypeError, ValueError, AttributeError) as e:  # UsageError is a ValueError
+        raise Palabra2vecError(f"{d / CONFIG} is damaged: bad config ({e})") from e
     inp = tables.get(INPUT)
     if inp is not None and inp.ndim == 2 and inp.shape[0] != len(vocab):
         raise Palabra2vecError(f"{d}: {inp.shape[0]} vectors but {len(vocab)} vocabulary words")
@@ -118,4 +123,5 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
             history = json.loads((d / HISTORY).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             history = []
-    return SavedModel(config, vocab, tables, meta.get("info", {}), history)
+    info = meta.get("info", {})
+    return SavedModel(config, vocab, tables, info if isinstance(info, dict) else {}, history)

@@ -78,7 +78,8 @@ def test_latin1_is_read_with_one_warning(tmp_path, caplog):
         sentences = list(Corpus([p]))
     assert sentences[0] == ["el", "niño", "y", "la", "niña"]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [f"{p} is not UTF-8; reading it as Latin-1 (use --encoding to choose)"]
+    assert warnings == [f"{p} is not UTF-8 (9 of 9 non-ASCII bytes are not valid UTF-8); reading it as Latin-1 "
+                        "(use --encoding to choose)"]
 
 
 def test_mixed_encodings_keep_utf8_and_replace_the_rest_with_one_warning(tmp_path, caplog):

@@ -42,36 +42,47 @@ def shard_corpus(tmp_path: Path) -> list[Path]:
     a.write_text(HEADER + _text(1, 400) + FOOTER, encoding="utf-8")
     b = tmp_path / "b.txt"  # END early: the later ranges hold only footer text
     b.write_text(HEADER + _text(2, 20) + FOOTER + _text(3, 300).replace("pal", "pie"), encoding="utf-8")
+    e = tmp_path / "b2.txt"  # two books in one file: both are read, the footer between them is not
+    e.write_text(HEADER + _text(6, 150) + FOOTER + _text(7, 60).replace("pal", "pie") + HEADER
+                 + _text(8, 150).replace("pal", "seg") + FOOTER, encoding="utf-8")
     c = tmp_path / "c.txt"
     c.write_text(_text(4, 333), encoding="utf-8")
     d = tmp_path / "d.txt.gz"
     d.write_bytes(gzip.compress(_text(5, 50).encode()))
-    return [a, b, c, d]
+    return [a, b, e, c, d]
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 5])
 def test_pieces_split_each_file_at_line_starts_and_give_the_same_tokens(shard_corpus, world):
     cfg = TrainConfig(tokenizer="spanish")
     pieces = [plan_pieces(shard_corpus, r, world, "spanish", None) for r in range(world)]
-    for f, path in enumerate(shard_corpus[:3]):
+    for f, path in enumerate(shard_corpus[:4]):
         data = path.read_bytes()
         ranges = [(p.start, p.end) for rank in pieces for p in rank if p.file == f]
-        assert ranges[0][0] == (data.index(b"***\n") + 4 if f < 2 else 0)  # after the START line
+        assert ranges[0][0] == (data.index(b"***\n") + 4 if f < 3 else 0)  # after the START line
         assert ranges[-1][1] == len(data)
         assert all(e0 == s1 for (_, e0), (s1, _) in zip(ranges, ranges[1:]))  # contiguous
         assert all(s == 0 or data[s - 1:s] == b"\n" for s, _ in ranges)  # every range starts a line
-    gz = [p for rank in pieces for p in rank if p.file == 3]
-    assert len(gz) == 1 and gz[0].end == -1 and 3 % world in [i for i, r in enumerate(pieces) if gz[0] in r]
-    # tokens in corpus order, ranges after a Gutenberg END line dropped, equal a single read
-    ends = {}
-    for f in range(3):
-        for r in range(world):
-            for p in pieces[r]:
-                if p.file == f and f not in ends and "*** END OF THE PROJECT" in p.path.read_bytes()[p.start:p.end].decode():
-                    ends[f] = r
-    tokens = [w for f in range(4) for r in range(world) for p in pieces[r] if p.file == f
-              for s in piece_sentences(p, cfg, after_end=r > ends.get(f, world)) for w in s]
+    gz = [p for rank in pieces for p in rank if p.file == 4]
+    assert len(gz) == 1 and gz[0].end == -1 and 4 % world in [i for i, r in enumerate(pieces) if gz[0] in r]
+    # tokens in corpus order, text between an END line and the next START line dropped, equal
+    # a single read; a range starts outside a book when the last marker before it is an END line
+    last = {}  # (file, rank) -> last marker in that range: "START" / "END"
+    for r in range(world):
+        for p in pieces[r]:
+            if p.end >= 0:
+                for line in p.path.read_bytes()[p.start:p.end].decode().splitlines():
+                    if line.startswith("*** START OF") or line.startswith("*** END OF"):
+                        last[p.file, r] = line.split()[1]
+
+    def after_end(f: int, r: int) -> bool:
+        before = [last[f, q] for q in range(r) if (f, q) in last]
+        return bool(before) and before[-1] == "END"
+
+    tokens = [w for f in range(5) for r in range(world) for p in pieces[r] if p.file == f
+              for s in piece_sentences(p, cfg, after_end=after_end(f, r)) for w in s]
     assert tokens == [w for s in Corpus(shard_corpus) for w in s]
+    assert "seg0" in tokens and "pie0" not in tokens
 
 
 def test_merge_counts_sums_and_orders_ties_by_first_sighting():
@@ -116,7 +127,7 @@ def test_torchrun_gives_the_single_process_vocabulary(shard_corpus, tmp_path):
     got = Vocab.load(out / "vocab.tsv")
     assert got.index_to_key == single.index_to_key
     assert got.counts.tolist() == single.counts.tolist()
-    assert "footerword" not in got and "pie0" not in got
+    assert "footerword" not in got and "pie0" not in got and "seg0" in got
 
 
 def _spearman_msl(model_dir: Path) -> float:

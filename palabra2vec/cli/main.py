@@ -173,20 +173,41 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..training.checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
-    from ..word2vec import Word2Vec
+    from ..locking import DirectoryLock, remove_stale_temporaries
+    from ..training.checkpoint import parse_duration
 
-    every = parse_duration(args.checkpoint_every)
+    parse_duration(args.checkpoint_every)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--output {out} exists and is not a directory")
+    if os.environ.get("RANK", "0") != "0":  # torchrun: only rank 0 writes the directory
+        return _train_locked(args, out, created=False)
+    created = not out.exists()
+    # one run at a time in a model directory: an OS lock, dropped when the process ends
+    lock = DirectoryLock(out, f"palabra2vec train --output {out}").acquire()
+    try:
+        remove_stale_temporaries(out)  # what a killed run left: nobody else writes here now
+        return _train_locked(args, out, created)
+    finally:
+        lock.release()
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a run that failed at once leaves no empty directory behind
+
+
+def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
+    from ..locking import LOCK_NAME
+    from ..training.checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
+    from ..training.guards import DivergenceError
+    from ..word2vec import Word2Vec
+
+    every = parse_duration(args.checkpoint_every)
     if args.resume:
         if not has_checkpoint(out):
             raise UsageError(f"--resume: no checkpoint in {out} (nothing to resume)")
         config = _resume_config(args, out)
     else:
         config = _config_from_args(args)
-        if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        if out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()) and not args.overwrite:
             raise UsageError(f"{out} already exists; choose another --output, pass --overwrite, "
                              "or --resume to continue an interrupted run")
     distributed = os.environ.get("WORLD_SIZE", "1") != "1"  # torchrun; looked at before importing torch
@@ -198,7 +219,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _train_distributed(args, config, out)
     from ..training.training_log import TrainingLog
 
-    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes
     training_log = TrainingLog(out, append=args.resume)
     t0 = time.perf_counter()
@@ -210,8 +230,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         model = Word2Vec.train(corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
                                encoding=args.encoding, data_dir=args.data_dir,
                                resume_from=out if args.resume else None)
+    except DivergenceError as e:
+        if has_checkpoint(out):
+            raise DivergenceError(f"{e}; the last good checkpoint is kept in {out}") from e
+        if created and not any(p.name not in ("training_log.csv", LOCK_NAME) for p in out.iterdir()):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     except BaseException:
-        if created and not any(p.name != "training_log.csv" for p in out.iterdir()):
+        if created and not any(p.name not in ("training_log.csv", LOCK_NAME) for p in out.iterdir()):
             shutil.rmtree(out, ignore_errors=True)  # failed before anything worth keeping: leave no debris
         raise
     finally:
@@ -306,6 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a file system refusing (read-only, full, no permission) not named above
+        if debug:
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        print(f"{PROG}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except Exception as e:  # a bug: still one line unless --debug
         if debug:
             raise

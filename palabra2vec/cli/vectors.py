@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ def add_vector_parsers(sub: Any) -> None:
     x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"))
     x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector)")
     x.add_argument("--limit", type=_positive_int, default=None, help="only the N most frequent words")
+    x.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
 def _load_vectors(path: str) -> Any:
@@ -135,7 +137,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_export_target(model: str, output: str, files: list[Path], overwrite: bool) -> None:
+    """Refuse to write into the model being read, or over existing files without --overwrite."""
+    src, dst = Path(model).resolve(), Path(output).resolve()
+    if dst == src or (src.is_dir() and src in dst.parents):
+        raise UsageError(f"-o {output} is inside the model {model} being exported; choose a path outside it")
+    for f in files:
+        if os.path.lexists(f):
+            if not overwrite:
+                raise UsageError(f"{f} already exists; choose another -o or pass --overwrite")
+            if f.is_symlink() or not f.is_file():
+                raise UsageError(f"{f} is not a regular file; palabra2vec replaces only regular files")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    files = [out / "vectors.tsv", out / "metadata.tsv"] if args.format == "projector" else [out]
+    _check_export_target(args.model, args.output, files, args.overwrite)
     wv = _load_vectors(args.model)
     n = len(wv) if args.limit is None else min(args.limit, len(wv))
     if args.format == "projector":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Palabra2vecError, UsageError
-from .reading import file_sentences, read_lines, strip_gutenberg, tokenize_spanish, _split_long
+from .reading import _split_long, file_sentences, read_lines, strip_gutenberg, tokenize_spanish
 
 if TYPE_CHECKING:
     from .shards import Shard
@@ -68,9 +68,11 @@ class Corpus:
         self.max_sentence_length = max_sentence_length
         if encoding is not None:
             try:
-                codecs.lookup(encoding)
+                info = codecs.lookup(encoding)
             except LookupError:
                 raise UsageError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
+            if not getattr(info, "_is_text_encoding", True):  # base64, zlib, rot13: bytes to bytes
+                raise UsageError(f"{encoding!r} is not a text encoding (try utf-8, latin-1, cp1252)")
         self.encoding = encoding
 
     def __iter__(self) -> Iterator[list[str]]:

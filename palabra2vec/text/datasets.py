@@ -14,10 +14,11 @@ Where the book comes from, first match wins:
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import sys
-import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -34,6 +35,8 @@ QUIJOTE_URLS = (
 #: The book is about 2.2 MB; anything much smaller is not it.
 _MIN_BYTES = 1_500_000
 _MAX_BYTES = 20_000_000
+#: Seconds the whole download may take (``$PALABRA2VEC_DOWNLOAD_DEADLINE``); each read has its own timeout.
+DOWNLOAD_DEADLINE = 300.0
 
 
 def cache_dir() -> Path:
@@ -64,11 +67,30 @@ def verify_quijote(data: bytes) -> None:
         raise Palabra2vecError("downloaded file is not the Project Gutenberg Don Quijote")
 
 
-def _download(url: str, timeout: float) -> bytes:
+def _download(url: str, timeout: float, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
+    """The body at ``url``: ``timeout`` seconds at most per read, ``deadline`` for the whole
+    download (a server trickling bytes cannot hang it), with a progress bar on a terminal."""
+    from tqdm.auto import tqdm
+
     req = urllib.request.Request(url, headers={"User-Agent": "palabra2vec"})
+    start = time.monotonic()
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         expected = resp.headers.get("Content-Length")
-        data = resp.read(_MAX_BYTES + 1)
+        total = int(expected) if expected is not None and expected.isdigit() else None
+        parts: list[bytes] = []
+        size = 0
+        with tqdm(total=total, unit="B", unit_scale=True, desc="download", disable=None, leave=False) as bar:
+            while size <= _MAX_BYTES:
+                if time.monotonic() - start > deadline:
+                    raise Palabra2vecError(f"download from {url} took more than {deadline:g}s "
+                                           f"({size:,} bytes received); the server is too slow")
+                block = resp.read1(1 << 16)  # what has arrived, without waiting for a full block
+                if not block:
+                    break
+                parts.append(block)
+                size += len(block)
+                bar.update(len(block))
+        data = b"".join(parts)
     if len(data) > _MAX_BYTES:
         raise Palabra2vecError(f"{url} is larger than {_MAX_BYTES:,} bytes: not the book")
     if expected is not None and expected.isdigit() and int(expected) != len(data):
@@ -76,7 +98,8 @@ def _download(url: str, timeout: float) -> bytes:
     return data
 
 
-def quijote_path(data_dir: str | os.PathLike[str] | None = None, url: str | None = None, timeout: float = 60.0) -> Path:
+def quijote_path(data_dir: str | os.PathLike[str] | None = None, url: str | None = None, timeout: float = 60.0,
+                 deadline: float | None = None) -> Path:
     """Path of ``pg2000.txt``: a local copy, the cache, or a fresh verified download."""
     local = data_dir or os.environ.get("PALABRA2VEC_DATA")
     if local:
@@ -93,14 +116,16 @@ def quijote_path(data_dir: str | os.PathLike[str] | None = None, url: str | None
     for u in urls:
         log.info("downloading Don Quijote from %s", u)
         try:
-            data = _download(u, timeout)
+            data = _download(u, timeout, deadline or float(os.environ.get("PALABRA2VEC_DOWNLOAD_DEADLINE", DOWNLOAD_DEADLINE)))
             verify_quijote(data)
-        except (urllib.error.URLError, OSError, ValueError, Palabra2vecError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, Palabra2vecError) as e:
             reason = getattr(e, "reason", None) or e
             errors.append(f"{u}: {reason}")
             continue
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".pg2000.", dir=cached.parent)
+        from ..fileio import mkstemp
+
+        fd, tmp = mkstemp(cached.parent, QUIJOTE_FILE)  # the user's umask, not 0600
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ class EncodedCorpus:
         self.raw_words = raw_words  #: tokens in the text, out-of-vocabulary ones included
         self.n_sentences = n_sentences
         self._owns_dir = owns_dir
+        self._lock: Any = None  #: the work directory's DirectoryLock, released by close()
 
     @property
     def n_words(self) -> int:
@@ -80,6 +82,9 @@ class EncodedCorpus:
         if self._owns_dir is not None:
             shutil.rmtree(self._owns_dir, ignore_errors=True)
             self._owns_dir = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> "EncodedCorpus":
         return self
@@ -101,7 +106,16 @@ def encode_corpus(
 
     ``on_progress(n)`` is called with the number of tokens read since the last call.
     """
-    tmp = Path(tempfile.mkdtemp(prefix="palabra2vec-", dir=workdir))
+    from ..locking import DirectoryLock, remove_dead_workdirs
+
+    parent = Path(workdir) if workdir is not None else Path(tempfile.gettempdir())
+    remove_dead_workdirs(parent)  # left by runs that were killed
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="palabra2vec-", dir=parent))
+        lock = DirectoryLock(tmp, "palabra2vec's encoded corpus").acquire()  # alive while it is held
+    except OSError as e:
+        raise Palabra2vecError(f"cannot write the encoded corpus into {parent}: {e.strerror or e} "
+                               "(set TMPDIR to a directory with room)") from e
     try:
         prov_path = tmp / "provisional.i32"
         index: dict[str, int] = {}
@@ -157,7 +171,15 @@ def encode_corpus(
                 n_ids += mapped.size
         prov_path.unlink()
         log.info("encoded %d tokens, %d sentences; vocabulary %d words", raw_words, n_sentences, len(vocab))
-        return vocab, EncodedCorpus(final_path, n_ids, raw_words, n_sentences, counts.size, owns_dir=tmp)
+        enc = EncodedCorpus(final_path, n_ids, raw_words, n_sentences, counts.size, owns_dir=tmp)
+        enc._lock = lock
+        return vocab, enc
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
+        raise Palabra2vecError(f"cannot write the encoded corpus into {parent}: {e.strerror or e} "
+                               "(set TMPDIR to a directory with room)") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
         raise

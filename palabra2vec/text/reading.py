@@ -9,11 +9,13 @@ import bz2
 import codecs
 import gzip
 import io
+import itertools
 import logging
 import lzma
 import os
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -28,8 +30,15 @@ NOTEBOOK_SKIP_LINES = 28
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
 _GUTENBERG_START = re.compile(r"^\s*\*{3}\s*START OF (THE|THIS) PROJECT GUTENBERG", re.I)
 _GUTENBERG_END = re.compile(r"^\s*\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG", re.I)
-#: How far into a file the Gutenberg start marker is looked for.
+#: How far into a file the Gutenberg start marker is looked for: lines, and characters (so that
+#: text without newlines, read in 1 MB pieces, does not hold hundreds of pieces while looking).
 _GUTENBERG_HEADER_LINES = 600
+_GUTENBERG_HEADER_CHARS = 100_000
+#: Errors of the decompressors and of reading (corrupt deflate data is a ``zlib.error``).
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+#: Bytes read at once when deciding a file's encoding.
+_SCAN_BLOCK = 1 << 20
+_ASCII = bytes(range(128))
 
 # A word: letters or digits (any script, accents, ñ, ü), joined by inner apostrophes.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -50,7 +59,8 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 
 
 def _sniff_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 unless the first block is not UTF-8 (then Latin-1, with a warning)."""
+    """The encoding by the evidence of ``head`` only (the distributed reader's shards; a
+    whole file is judged by :func:`detect_encoding`)."""
     if b"\x00" in head:
         raise Palabra2vecError(f"{path} looks like a binary file, not text")
     try:
@@ -64,6 +74,39 @@ def _sniff_encoding(path: Path, head: bytes) -> str:
         return "latin-1"
 
 
+def detect_encoding(path: str | os.PathLike[str]) -> str:
+    """``utf-8-sig`` or ``latin-1``, on the evidence of the whole stream (read in 1 MB blocks).
+
+    UTF-8 unless most non-ASCII bytes are not valid UTF-8: one stray Latin-1 byte in a UTF-8
+    file is replaced (and reported by :func:`read_lines`), it does not make the file Latin-1.
+    """
+    path = Path(path)
+    dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    non_ascii = invalid = 0
+    raw = _open_binary(path)
+    try:
+        first = True
+        while True:
+            block = raw.read(_SCAN_BLOCK)
+            if first and b"\x00" in block[:65536]:
+                raise Palabra2vecError(f"{path} looks like a binary file, not text")
+            first = False
+            final = not block
+            non_ascii += len(block.translate(None, _ASCII))
+            invalid += dec.decode(block, final=final).count("\ufffd")  # one U+FFFD per bad sequence
+            if final:
+                break
+    except _READ_ERRORS as e:
+        raise Palabra2vecError(f"cannot read {path}: {e}") from e
+    finally:
+        raw.close()
+    if invalid and 2 * invalid > non_ascii:
+        log.warning("%s is not UTF-8 (%d of %d non-ASCII bytes are not valid UTF-8); reading it as "
+                    "Latin-1 (use --encoding to choose)", path, invalid, non_ascii)
+        return "latin-1"
+    return "utf-8-sig"
+
+
 def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Iterator[str]:
     """Yield the lines of a text file (``.gz/.bz2/.xz`` decompressed), without line ends.
 
@@ -73,11 +116,7 @@ def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Ite
     path = Path(path)
     raw = _open_binary(path)
     try:
-        try:
-            head = raw.peek(65536)[:65536] if hasattr(raw, "peek") else b""
-        except (OSError, EOFError, lzma.LZMAError) as e:
-            raise Palabra2vecError(f"cannot read {path}: {e}") from e
-        enc = encoding or _sniff_encoding(path, head)
+        enc = encoding or detect_encoding(path)
         errors_seen = 0
 
         def on_error(err: UnicodeDecodeError) -> tuple[str, int]:
@@ -110,7 +149,7 @@ def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Ite
                 carry = piece[cut:]
             if carry:
                 yield carry
-        except (OSError, EOFError, lzma.LZMAError) as e:
+        except _READ_ERRORS as e:
             raise Palabra2vecError(f"cannot read {path}: {e}") from e
         if errors_seen:
             log.warning("%s: %d undecodable byte sequences replaced (use --encoding to choose)", path, errors_seen)
@@ -118,30 +157,41 @@ def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Ite
         raw.close()
 
 
-def strip_gutenberg(lines: Iterable[str]) -> Iterator[str]:
-    """Drop a Project Gutenberg header and footer, if the text has them.
+def strip_gutenberg(lines: Iterable[str], source: object = "text") -> Iterator[str]:
+    """Drop Project Gutenberg headers and footers, if the text has them.
 
-    The header ends at the ``*** START OF THE PROJECT GUTENBERG EBOOK`` line (looked for in
-    the first lines only); the footer starts at ``*** END OF THE PROJECT GUTENBERG EBOOK``.
-    Text without the markers passes through unchanged.
+    The first header ends at the ``*** START OF THE PROJECT GUTENBERG EBOOK`` line (looked for
+    in a bounded prefix: 600 lines, 100,000 characters); each footer runs from an ``*** END OF
+    THE PROJECT GUTENBERG EBOOK`` line to the next START line, so several books concatenated
+    in one file all keep their text. Text without the markers passes through unchanged.
+    How much was dropped is logged.
     """
     it = iter(lines)
     head: list[str] = []
+    chars = 0
+    dropped = books = 0
     for line in it:
         if _GUTENBERG_START.match(line):
-            head = []
+            dropped, books, head = len(head) + 1, 1, []
             break
         head.append(line)
-        if len(head) >= _GUTENBERG_HEADER_LINES:
+        chars += len(line)
+        if len(head) >= _GUTENBERG_HEADER_LINES or chars >= _GUTENBERG_HEADER_CHARS:
             break
-    for line in head:
-        if _GUTENBERG_END.match(line):
-            return
-        yield line
-    for line in it:
-        if _GUTENBERG_END.match(line):
-            return
-        yield line
+    inside = True
+    for line in itertools.chain(head, it):
+        if inside:
+            if _GUTENBERG_END.match(line):
+                inside = False
+                dropped += 1
+            else:
+                yield line
+        else:
+            dropped += 1
+            if _GUTENBERG_START.match(line):
+                inside, books = True, books + 1
+    if dropped:
+        log.info("%s: %d Project Gutenberg book(s); %d lines of header and footer dropped", source, books, dropped)
 
 
 def _paragraphs(lines: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
@@ -210,5 +260,5 @@ def file_sentences(path: Path, tokenizer: str, lowercase: bool = True, encoding:
             if tokens:
                 yield tokens
     else:
-        for para in _paragraphs(strip_gutenberg(lines)):
+        for para in _paragraphs(strip_gutenberg(lines, path)):
             yield from tokenize_spanish(para, lowercase)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import TrainConfig
-from .reading import (_GUTENBERG_END, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
+from .reading import (_GUTENBERG_END, _GUTENBERG_HEADER_CHARS, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
                       NOTEBOOK_SKIP_LINES, _open_binary, _paragraphs, _sniff_encoding, _split_long, file_sentences,
                       tokenize_spanish)
 
@@ -54,12 +54,16 @@ def _body_start(f: io.BufferedReader, encoding: str, tokenizer: str) -> int:
         return 0
     f.seek(0)
     n = NOTEBOOK_SKIP_LINES if tokenizer == "notebook" else _GUTENBERG_HEADER_LINES
+    read = 0
     for i in range(n):
-        line = f.readline()
+        line = f.readline() if tokenizer == "notebook" else f.readline(_GUTENBERG_HEADER_CHARS)
         if not line:  # a short file: all skipped (notebook) or no START line (spanish)
             return f.tell() if tokenizer == "notebook" else 0
         if tokenizer == "spanish" and _GUTENBERG_START.match(line.decode(encoding, "replace")):
             return f.tell()
+        read += len(line)
+        if tokenizer == "spanish" and read >= _GUTENBERG_HEADER_CHARS:  # the bounded prefix of strip_gutenberg
+            return 0
     return f.tell() if tokenizer == "notebook" else 0
 
 
@@ -131,35 +135,44 @@ def _piece_lines(piece: Piece) -> Iterator[str]:
             yield carry
 
 
-def _has_end_marker(piece: Piece) -> bool:
-    """Does this range hold a Gutenberg END line? (A cheap byte test first.)"""
+def last_marker(piece: Piece) -> int:
+    """The last Gutenberg marker line of this range: 0 none, 1 a START line, 2 an END line.
+    (A cheap byte test first.)"""
     with open(piece.path, "rb") as f:
         f.seek(piece.start)
         left, tail = piece.end - piece.start, b""
         while left > 0:
             block = tail + f.read(min(left, 1 << 24))
             left -= len(block) - len(tail)
-            if b"END OF THE PROJECT GUTENBERG" in block.upper() or b"END OF THIS PROJECT GUTENBERG" in block.upper():
-                return any(_GUTENBERG_END.match(line) for line in _piece_lines(piece))
+            if b"PROJECT GUTENBERG" in block.upper():
+                last = 0
+                for line in _piece_lines(piece):
+                    last = 1 if _GUTENBERG_START.match(line) else 2 if _GUTENBERG_END.match(line) else last
+                return last
             tail = block[-64:]
-    return False
+    return 0
 
 
 def piece_sentences(piece: Piece, config: TrainConfig, after_end: bool = False) -> Iterator[list[str]]:
-    """Sentences of one piece, tokenized as :class:`~palabra2vec.text.corpus.Corpus` tokenizes the whole file."""
+    """Sentences of one piece, tokenized as :class:`~palabra2vec.text.corpus.Corpus` tokenizes the whole file.
+
+    ``after_end``: the piece starts between a Gutenberg END line and the next START line."""
     if piece.end < 0:  # compressed: the whole file, as a single-process run reads it
         for s in file_sentences(piece.path, config.tokenizer, config.lowercase, piece.encoding):
             yield from _split_long(s, config.max_sentence_length)
         return
-    if after_end:
-        return
     lines = _piece_lines(piece)
     if config.tokenizer == "spanish":
-        def body() -> Iterator[str]:
+        def body() -> Iterator[str]:  # text between START and END lines, as reading.strip_gutenberg
+            inside = not after_end
             for line in lines:
-                if _GUTENBERG_END.match(line):
-                    return
-                yield line
+                if inside:
+                    if _GUTENBERG_END.match(line):
+                        inside = False
+                    else:
+                        yield line
+                elif _GUTENBERG_START.match(line):
+                    inside = True
         sentences: Iterator[list[str]] = (s for para in _paragraphs(body()) for s in tokenize_spanish(para, config.lowercase))
     else:
         sentences = (t for t in (line.split() for line in lines) if t)
@@ -170,8 +183,8 @@ def piece_sentences(piece: Piece, config: TrainConfig, after_end: bool = False) 
 class Shard:
     """The sentences of one rank's pieces of a :class:`~palabra2vec.text.corpus.Corpus`, re-iterable.
 
-    ``skip_files``: files whose Gutenberg END line lies in an earlier rank's range (their text
-    is over before this rank's range starts)."""
+    ``skip_files``: files whose last Gutenberg marker before this rank's range is an END line
+    (the range starts outside a book, until the next START line)."""
 
     def __init__(self, corpus: Any, rank: int, world: int, skip_files: set[int] = frozenset()) -> None:
         if not 0 <= rank < world:

@@ -12,6 +12,37 @@ import numpy as np
 from ..errors import Palabra2vecError, UnknownWordError
 
 
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def escape_word(word: str) -> str:
+    """Backslash, tab, newline and carriage return written as two-character escapes
+    (backslash + ``\\ t n r``), so that a word always fits one line of ``vocab.tsv``."""
+    if not any(ch in word for ch in "\\\t\n\r"):
+        return word
+    return "".join(_ESCAPES.get(ch, ch) for ch in word)
+
+
+def unescape_word(text: str, where: str = "vocabulary") -> str:
+    """The inverse of :func:`escape_word`."""
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            nxt = text[i + 1 : i + 2]
+            if nxt not in _UNESCAPES:
+                raise Palabra2vecError(f"{where}: malformed vocabulary line (bad escape \\{nxt})")
+            out.append(_UNESCAPES[nxt])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
 class Vocab:
     """Words sorted by descending count (ties: first seen first), as gensim orders them."""
 
@@ -90,21 +121,29 @@ class Vocab:
         return [(self.index_to_key[i], int(self.counts[i])) for i in range(min(n, len(self)))]
 
     # -- persistence: one "word<TAB>count" line per word, most frequent first -------------
+    def to_tsv(self) -> str:
+        """``word<TAB>count`` lines, words escaped (:func:`escape_word`) so any word round-trips."""
+        return "".join(f"{escape_word(w)}\t{c}\n" for w, c in zip(self.index_to_key, self.counts.tolist()))
+
     def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_tsv` to ``path`` (read it back with ``load(path, escaped=True)``)."""
         with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for w, c in zip(self.index_to_key, self.counts.tolist()):
-                f.write(f"{w}\t{c}\n")
+            f.write(self.to_tsv())
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Vocab":
+    def load(cls, path: str | os.PathLike[str], escaped: bool = True) -> "Vocab":
+        """Read ``word<TAB>count`` lines; ``escaped=False`` for files of palabra2vec versions
+        that wrote words raw. A UTF-8 byte-order mark is skipped."""
         words, counts = [], []
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8-sig", newline="\n") as f:
                 for n, line in enumerate(f, 1):
-                    parts = line.rstrip("\n").split("\t")
+                    parts = line[:-1].split("\t") if line.endswith("\n") else line.split("\t")
                     if len(parts) != 2 or not parts[1].isascii() or not parts[1].isdigit():
                         raise Palabra2vecError(f"{path}:{n}: malformed vocabulary line")
-                    words.append(parts[0])
+                    if len(parts[1]) > 18:  # more than int64 holds, or more words than exist
+                        raise Palabra2vecError(f"{path}:{n}: count {parts[1][:30]} is too large")
+                    words.append(unescape_word(parts[0], f"{path}:{n}") if escaped else parts[0])
                     counts.append(int(parts[1]))
         except (OSError, UnicodeDecodeError) as e:
             raise Palabra2vecError(f"cannot read vocabulary {Path(path)}: {e}") from e

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..errors import Palabra2vecError, UsageError
-from ..fileio import write_all, write_tables
+from ..fileio import read_tables, write_all, write_tables
 from .train import Trainer, TrainState
 from ..text.vocab import Vocab
 from ..variants import check_tables
@@ -86,6 +86,8 @@ def save_checkpoint(directory: str | os.PathLike[str], trainer: Trainer) -> Path
         "raw_words_done": st.raw_words_done,
         "epoch_loss": st.epoch_loss if not complete else 0.0,
         "epoch_terms": st.epoch_terms if not complete else 0,
+        "offset": 0 if complete else st.offset,  # corpus ids of the epoch done
+        "item_words": trainer.item_words,  # how work items were cut
         "loss": st.loss,
         "elapsed": st.elapsed,
     }
@@ -124,19 +126,10 @@ def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
 
 def read_checkpoint(directory: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The tensors and decoded metadata of ``directory``'s checkpoint, checked."""
-    from safetensors import SafetensorError, safe_open
-
     path = Path(directory) / CHECKPOINT
     if not path.is_file():
         raise Palabra2vecError(f"no checkpoint in {directory} (nothing to resume; train without --resume)")
-    try:
-        tensors: dict[str, np.ndarray] = {}
-        with safe_open(str(path), framework="np") as f:
-            raw = f.metadata() or {}
-            for key in f.keys():
-                tensors[key] = f.get_tensor(key)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise Palabra2vecError(f"{path} is damaged or truncated: {e}") from e
+    tensors, raw = read_tables(path)  # checksums and finiteness checked
     if raw.get("format") != FORMAT:
         raise Palabra2vecError(f"{path} is not a palabra2vec checkpoint")
     if raw.get("format_version") != str(FORMAT_VERSION):
@@ -198,7 +191,9 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
     st.history = list(meta["history"])
     st.chunk_losses = [tuple(x) for x in meta["chunk_losses"]]
     trainer.start_epoch, trainer.start_item = int(pos["epoch"]), int(pos["item"])
+    trainer.start_offset, trainer.resume_item_words = int(pos.get("offset", 0)), pos.get("item_words")
     st.epoch, st.item = trainer.start_epoch - 1 if trainer.start_item == 0 else trainer.start_epoch, trainer.start_item
+    st.offset = trainer.start_offset
     log.info("resuming at epoch %d, work item %d (%d words done)", trainer.start_epoch, trainer.start_item, st.words_done)
     return pos
 

@@ -42,7 +42,8 @@ from ..config import TrainConfig
 from ..errors import Palabra2vecError, UsageError
 from ..text.corpus import Corpus
 from ..text.encoded import EncodedCorpus
-from ..text.shards import Shard, _has_end_marker, piece_sentences
+from ..locking import DirectoryLock, remove_dead_workdirs
+from ..text.shards import Shard, last_marker, piece_sentences
 from ..text.vocab import Vocab
 from .averaging import ModelAverager
 from .collectives import collective, init
@@ -113,15 +114,21 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
     whole = Corpus(corpus, config.tokenizer, config.lowercase, config.max_sentence_length, encoding)
     shard = whole.shard(rank, world)
     pieces = shard.pieces
-    # a Gutenberg END line ends its file: ranges after the one holding it are skipped
-    end_rank = torch.full((len(whole.files),), world, dtype=torch.int64)
+    # Gutenberg END and START lines switch the text off and on: a range starts outside a book
+    # when the last marker in the ranges before it is an END line
+    marks = torch.zeros((world, len(whole.files)), dtype=torch.int64)
     if config.tokenizer == "spanish":
         for p in pieces:
-            if p.end >= 0 and _has_end_marker(p):
-                end_rank[p.file] = rank
-    collective("END-marker exchange", dist.all_reduce, end_rank, op=dist.ReduceOp.MIN)
-    shard.skip_files = {p.file for p in pieces if p.end >= 0 and end_rank[p.file] < rank}
+            if p.end >= 0:
+                marks[rank, p.file] = last_marker(p)
+    collective("Gutenberg-marker exchange", dist.all_reduce, marks, op=dist.ReduceOp.SUM)
+    for p in pieces:
+        before = [int(m) for m in marks[:rank, p.file].tolist() if m]
+        if p.end >= 0 and before and before[-1] == 2:
+            shard.skip_files.add(p.file)
+    remove_dead_workdirs(workdir if workdir is not None else tempfile.gettempdir())  # left by killed runs
     tmp = Path(tempfile.mkdtemp(prefix=f"palabra2vec-rank{rank}-", dir=workdir))
+    lock = DirectoryLock(tmp, f"palabra2vec rank {rank}'s encoded shard").acquire()
     try:
         words, counts, files, raw, sents = _count_shard(shard, tmp / "provisional.i32")
         gathered: list[Any] = [None] * world if rank == 0 else []
@@ -148,9 +155,12 @@ def build_sharded(corpus: Sequence[str | os.PathLike[str]], config: TrainConfig,
         collective("word-count exchange", dist.all_reduce, totals)
         log.info("rank %d: %d pieces, %d of %d corpus words; vocabulary %d words", rank, len(pieces), raw,
                  int(totals[0]), len(vocab))
-        return vocab, EncodedCorpus(tmp / "ids.i32", int(mapped.size), raw, sents, len(words), owns_dir=tmp)
+        enc = EncodedCorpus(tmp / "ids.i32", int(mapped.size), raw, sents, len(words), owns_dir=tmp)
+        enc._lock = lock  # released (and the directory removed) by enc.close()
+        return vocab, enc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
         raise
 
 

@@ -30,13 +30,37 @@ update the shared tables lock-free and interleave differently from run to run.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 try:
     import numba
-    from numba import njit
+    from numba import njit as _numba_njit
 
     AVAILABLE = True
+
+    _NO_CACHE: list[str] = []  #: functions compiled without an on-disk cache
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        """``numba.njit``; with ``cache=True`` where no cache directory is writable (package
+        directory and ``$HOME`` read-only, ``NUMBA_CACHE_DIR`` unset), compile without one."""
+
+        def wrap(f):
+            try:
+                return _numba_njit(*args, **kwargs)(f)
+            except RuntimeError as e:
+                if not kwargs.get("cache") or "cannot cache" not in str(e):
+                    raise
+                if not _NO_CACHE:  # say it once, not once per function
+                    log.info("no writable cache for compiled code (%s); compiling on every run "
+                             "(set NUMBA_CACHE_DIR to a writable directory to keep it)", e)
+                _NO_CACHE.append(f.__name__)
+                return _numba_njit(*args, **dict(kwargs, cache=False))(f)
+
+        return wrap
 except ImportError:  # pragma: no cover - numba is a dependency; the torch path still works
     AVAILABLE = False
 

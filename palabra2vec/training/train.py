@@ -52,6 +52,7 @@ class TrainState:
     chunk_losses: list[tuple[int, float]] = field(default_factory=list)  #: (words_done, loss)
     stop: bool = False  #: a callback sets this to end training early
     item: int = 0  #: work items of the current epoch done (the next one to train)
+    offset: int = 0  #: ids of the encoded corpus those items cover: where the next item starts
     epoch_loss: float = 0.0  #: summed loss of the current epoch so far
     epoch_terms: int = 0  #: loss terms of the current epoch so far
     #: a callback sets this to have ``on_checkpoint`` called once no work item is in flight
@@ -126,7 +127,9 @@ class Trainer:
     ) -> None:
         self.vocab = vocab
         self.config = config.validate()
-        self.callbacks = list(callbacks)
+        from .guards import FiniteGuard
+
+        self.callbacks = [FiniteGuard(self), *callbacks]  # first: nothing diverged is checkpointed
         self.progress = progress
         self.device = resolve_device(config.device)
         self.backend_name = resolve_backend(config, self.device)
@@ -137,6 +140,11 @@ class Trainer:
         self.state = TrainState(epochs=config.epochs)
         #: where training starts: (epoch from 1, work item); set by checkpoint.restore
         self.start_epoch, self.start_item = 1, 0
+        #: corpus position (ids) of ``start_item`` and the item size it was cut with; a resume
+        #: with another item size (another thread count) starts there (set by checkpoint.restore)
+        self.start_offset, self.resume_item_words = 0, None
+        self.item_words = config.chunk_words  #: words per work item of this run (set by train)
+        self._item_end: dict[int, int] = {}  #: work item -> corpus position after it
         self.in_flight = 0  #: work items submitted to threads and not yet accounted for
         log.info("backend %s on %s, %d threads", self.backend_name, self.device, config.threads)
 
@@ -163,14 +171,25 @@ class Trainer:
         return max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
-        for i, chunk in enumerate(corpus.chunks(self.chunk_words(corpus))):
+        size, offset = self.item_words, 0
+        if start_item and self.resume_item_words not in (None, size):
+            # resumed with work items cut another way: continue at the stored corpus position,
+            # so every word of the epoch is trained once whatever the thread count
+            offset = self.start_offset
+            chunks = enumerate(corpus.chunks(size, start=offset), start_item)
+        else:
+            chunks = enumerate(corpus.chunks(size))
+        for i, chunk in chunks:
+            offset += chunk.size
             if i >= start_item:
+                self._item_end[i] = offset
                 yield i, chunk
 
     def train(self, corpus: EncodedCorpus) -> TrainState:
         """Train for ``config.epochs`` epochs over ``corpus``; return the final state."""
         c, st = self.config, self.state
         st.words_total = corpus.n_words * c.epochs
+        self.item_words = self.chunk_words(corpus)
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
         threads = self.backend.threads
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
@@ -183,7 +202,7 @@ class Trainer:
                 st.epoch = epoch
                 first = self.start_item if epoch == self.start_epoch else 0
                 if first == 0:
-                    st.epoch_loss, st.epoch_terms = 0.0, 0
+                    st.epoch_loss, st.epoch_terms, st.offset = 0.0, 0, 0
                 ep_start = time.perf_counter()
                 finished = True
                 for item, results in self._run_epoch(corpus, epoch, pool, threads, first):
@@ -195,6 +214,7 @@ class Trainer:
                         st.raw_words_done += raw
                         bar.update(raw)
                     st.item = item + 1
+                    st.offset = self._item_end.pop(item, st.offset)
                     st.elapsed = time.perf_counter() - start
                     st.alpha = self._alpha(st.words_done)
                     if st.epoch_terms:

@@ -85,32 +85,41 @@ class TrainingLog:
                 keep = [r for r in rows[1:] if len(r) == len(COLUMNS) and _float(r[3]) <= done]
         try:
             self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._file, lineterminator="\n")
+            self._writer.writerow(COLUMNS)
+            self._writer.writerows(keep)
+            self._file.flush()
         except OSError as e:
             raise Palabra2vecError(f"cannot write the training log {self.path}: {e.strerror or e}") from e
-        self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(COLUMNS)
-        self._writer.writerows(keep)
-        self._file.flush()
 
     def _row(self, kind: str, st: TrainState, wps: float) -> None:
         if self._file is None:  # used without on_train_begin
             self._open()
         per_epoch = st.words_total / st.epochs if st.epochs and st.words_total else 0
         progress = st.words_done / per_epoch if per_epoch else float(st.epoch)
-        self._writer.writerow([
-            kind, st.epoch, f"{progress:.4f}", st.words_done, st.raw_words_done,
-            f"{st.elapsed:.3f}", f"{st.loss:.6f}", f"{st.alpha:.6g}", f"{wps:.0f}",
-        ])
-        self._file.flush()  # readable while training goes on
+        try:
+            self._writer.writerow([
+                kind, st.epoch, f"{progress:.4f}", st.words_done, st.raw_words_done,
+                f"{st.elapsed:.3f}", f"{st.loss:.6f}", f"{st.alpha:.6g}", f"{wps:.0f}",
+            ])
+            self._file.flush()  # readable while training goes on
+        except OSError as e:  # a full disk: say so in one line
+            raise Palabra2vecError(f"cannot write the training log {self.path}: {e.strerror or e}") from e
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            f, self._file = self._file, None
+            try:
+                f.close()
+            except OSError as e:  # the rows already written stay; the error was reported when it happened
+                log.debug("closing the training log %s: %s", self.path, e)
             log.debug("training log written to %s", self.path)
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # never a traceback from the garbage collector
+            pass
 
 
 def read_training_log(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ import io
 import logging
 import lzma
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from ..errors import Palabra2vecError
 log = logging.getLogger(__name__)
 
 FORMATS = ("word2vec-text", "word2vec-binary", "projector")
+#: Longest word (UTF-8 bytes) written or read; longer words are refused when writing.
+MAX_WORD_BYTES = 1 << 20
 _FLOAT = np.dtype("<f4")
 
 
@@ -54,6 +57,9 @@ def _check_words(words: list[str]) -> None:
     for w in words:
         if not w or any(ch in w for ch in " \t\n\r"):
             raise Palabra2vecError(f"word {w!r} cannot be stored in a word2vec file (empty or holds whitespace)")
+        if len(w) * 4 > MAX_WORD_BYTES and len(w.encode("utf-8")) > MAX_WORD_BYTES:
+            raise Palabra2vecError(f"a word of {len(w.encode('utf-8')):,} bytes cannot be stored in a word2vec "
+                                   f"file (at most {MAX_WORD_BYTES:,})")
 
 
 def _fmt(row: np.ndarray) -> str:
@@ -133,6 +139,18 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
     return n, dim
 
 
+def _read_at_most(f: io.BufferedIOBase, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read in 16 MB blocks (no allocation of ``limit`` up front)."""
+    parts, size = [], 0
+    while size < limit:
+        block = f.read(min(1 << 24, limit - size))
+        if not block:
+            break
+        parts.append(block)
+        size += len(block)
+    return b"".join(parts)
+
+
 def _looks_like_text(body: bytes, dim: int) -> bool:
     """True when the first row is ``word`` + ``dim`` numbers in text."""
     end = body.find(b"\n")
@@ -184,10 +202,17 @@ def read_word2vec(
     try:
         with _open_read(path) as f:
             header = f.readline(1000)
-            body = f.read()
-    except (OSError, EOFError, lzma.LZMAError) as e:
+            n, dim = _parse_header(header, path)
+            # read no more than the rows the header announces can take (however much a
+            # compressed file inflates): a word of at most MAX_WORD_BYTES and dim values of
+            # at most 64 characters each
+            most = n * (MAX_WORD_BYTES + 2 + 65 * dim) + 1024
+            body = _read_at_most(f, most + 1)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise Palabra2vecError(f"cannot read {path}: {e}") from e
-    n, dim = _parse_header(header, path)
+    if len(body) > most:
+        raise Palabra2vecError(f"{path}: more data than the {n:,} vectors of {dim} dimensions the header announces "
+                               "(the header disagrees with the body)")
     if len(body) < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
         raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
                                f"{len(body):,} bytes (truncated, or a damaged header)")
@@ -198,6 +223,9 @@ def read_word2vec(
     raw = _read_binary(body, n, dim, want, words, path) if binary else _read_text(body, n, dim, want, words, path)
     if words.bad:
         log.warning("%s: %d words were not valid %s; bad bytes replaced", path, words.bad, encoding)
+    from ..fileio import check_finite
+
+    check_finite({"vectors": raw.vectors}, str(path))
     return _drop_duplicates(raw, path)
 
 
@@ -230,7 +258,7 @@ def _read_binary(body: bytes, n: int, dim: int, want: int, words: _Words, path: 
     for i in range(n):
         while pos < len(body) and body[pos] in b"\n\r":  # word2vec.c ends each row with "\n"; gensim doesn't
             pos += 1
-        space = body.find(b" ", pos, pos + 10_000)
+        space = body.find(b" ", pos, pos + MAX_WORD_BYTES + 1)
         if space < 0 or space + 1 + row_bytes > len(body):
             raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the file ends "
                                    f"after {i} (truncated, or not a binary file?)")
