@@ -46,7 +46,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…]+")
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """``path`` opened for reading bytes, decompressed by its suffix (.gz, .bz2, .xz, .lzma)."""
     opener = _OPENERS.get(path.suffix.lower())
     try:
         return opener(path, "rb") if opener else open(path, "rb")  # type: ignore[return-value]
@@ -83,7 +84,7 @@ def detect_encoding(path: str | os.PathLike[str]) -> str:
     path = Path(path)
     dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
     non_ascii = invalid = 0
-    raw = _open_binary(path)
+    raw = open_binary(path)
     try:
         first = True
         while True:
@@ -114,7 +115,7 @@ def read_lines(path: str | os.PathLike[str], encoding: str | None = None) -> Ite
     stays bounded. Undecodable bytes are replaced (and reported once).
     """
     path = Path(path)
-    raw = _open_binary(path)
+    raw = open_binary(path)
     try:
         enc = encoding or detect_encoding(path)
         errors_seen = 0

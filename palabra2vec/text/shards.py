@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import TrainConfig
 from .reading import (_GUTENBERG_END, _GUTENBERG_HEADER_CHARS, _GUTENBERG_HEADER_LINES, _GUTENBERG_START, _OPENERS, MAX_LINE_CHARS,
-                      NOTEBOOK_SKIP_LINES, _open_binary, _paragraphs, _sniff_encoding, _split_long, file_sentences,
+                      NOTEBOOK_SKIP_LINES, open_binary, _paragraphs, _sniff_encoding, _split_long, file_sentences,
                       tokenize_spanish)
 
 
@@ -71,7 +71,7 @@ def plan_pieces(files: Sequence[Path], rank: int, world: int, tokenizer: str, en
     """This rank's pieces of ``files``: range ``rank`` of ``world`` newline-aligned byte ranges."""
     out = []
     for i, path in enumerate(files):
-        raw = _open_binary(path)
+        raw = open_binary(path)
         try:
             head = raw.peek(65536)[:65536] if hasattr(raw, "peek") else b""
         finally:

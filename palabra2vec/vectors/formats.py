@@ -17,8 +17,6 @@ and words that are not valid UTF-8 (word2vec.c cuts long words inside a characte
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import logging
 import lzma
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Palabra2vecError
+from ..text.reading import open_binary
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +44,6 @@ class RawVectors:
 
     words: list[str]
     vectors: np.ndarray
-
-
-def _open_read(path: Path) -> io.BufferedIOBase:
-    suffix = path.suffix.lower()
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix)
-    return opener(path, "rb") if opener else open(path, "rb")  # type: ignore[return-value]
 
 
 def _check_words(words: list[str]) -> None:
@@ -200,7 +193,7 @@ def read_word2vec(
     if not path.is_file():
         raise Palabra2vecError(f"no word2vec file at {path}")
     try:
-        with _open_read(path) as f:
+        with open_binary(path) as f:
             header = f.readline(1000)
             n, dim = _parse_header(header, path)
             # read no more than the rows the header announces can take (however much a
