@@ -232,11 +232,11 @@ document.addEventListener("DOMContentLoaded", async () => {
       if (Object.values(v).every((x) => x)) go(v);
     });
   }
+  render(); // fills the forms from the address before anyone can type
   try {
     const info = await api("info", {});
     $("model-info").textContent = `${info.model}: ${info.words.toLocaleString("en")} words × ${info.dim} dimensions`;
   } catch (err) {
     $("model-info").textContent = "cannot reach the server: " + err.message;
   }
-  render();
 });
