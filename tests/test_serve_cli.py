@@ -138,3 +138,15 @@ def test_serve_help_mentions_the_extra(capsys):
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     assert "palabra2vec[serve]" in capsys.readouterr().out
+
+
+def test_bound_socket_is_tcp_so_answers_are_not_delayed():
+    """asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP; without it a keep-alive
+    client waits ~40 ms (Nagle + delayed ACK) for each answer's body."""
+    from palabra2vec.cli.serve import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
