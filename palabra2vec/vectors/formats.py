@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("word2vec-text", "word2vec-binary", "projector")
 _FLOAT = np.dtype("<f4")
+#: Bytes the binary reader reads at a time.
+_BLOCK = 1 << 24
 
 
 @dataclass
@@ -181,21 +183,34 @@ def read_word2vec(
     path = Path(path)
     if not path.is_file():
         raise Palabra2vecError(f"no word2vec file at {path}")
+    words = _Words(path, encoding, unicode_errors)
     try:
         with _open_read(path) as f:
             header = f.readline(1000)
-            body = f.read()
+            n, dim = _parse_header(header, path)
+            plain = isinstance(f, io.BufferedReader)
+            if plain:  # its size is known: read it by blocks
+                size = os.fstat(f.fileno()).st_size - len(header)
+                first = f.read(_BLOCK)
+            else:  # compressed: read whole, its size is only known then
+                first = f.read()
+                size = len(first)
+            if size < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
+                raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
+                                       f"{size:,} bytes (truncated, or a damaged header)")
+            if binary is None:
+                binary = not _looks_like_text(first, dim)
+            want = n if limit is None else min(n, limit)
+            if binary:
+                raw = _read_binary(f, first, n, dim, want, words, path)
+            else:  # text is parsed from one bytes object, read once
+                if plain:
+                    del first
+                    f.seek(len(header))
+                    first = f.read()
+                raw = _read_text(first, n, dim, want, words, path)
     except (OSError, EOFError, lzma.LZMAError) as e:
         raise Palabra2vecError(f"cannot read {path}: {e}") from e
-    n, dim = _parse_header(header, path)
-    if len(body) < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
-        raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
-                               f"{len(body):,} bytes (truncated, or a damaged header)")
-    if binary is None:
-        binary = not _looks_like_text(body, dim)
-    want = n if limit is None else min(n, limit)
-    words = _Words(path, encoding, unicode_errors)
-    raw = _read_binary(body, n, dim, want, words, path) if binary else _read_text(body, n, dim, want, words, path)
     if words.bad:
         log.warning("%s: %d words were not valid %s; bad bytes replaced", path, words.bad, encoding)
     return _drop_duplicates(raw, path)
@@ -222,24 +237,33 @@ def _read_text(body: bytes, n: int, dim: int, want: int, words: _Words, path: Pa
     return RawVectors(out_words, table)
 
 
-def _read_binary(body: bytes, n: int, dim: int, want: int, words: _Words, path: Path) -> RawVectors:
+def _read_binary(f: io.BufferedIOBase, buf: bytes, n: int, dim: int, want: int, words: _Words,
+                 path: Path) -> RawVectors:
+    """Rows of a binary file, ``buf`` being its first bytes after the header and ``f`` the rest:
+    read by blocks straight into the float32 table, so the file is never held whole in memory."""
     row_bytes = dim * _FLOAT.itemsize
+    ahead = 10_002 + row_bytes  # newlines, a word of up to 10,000 bytes, a space, a row
     out_words: list[str] = []
     table = np.empty((want, dim), dtype=np.float32)
     pos = 0
     for i in range(n):
-        while pos < len(body) and body[pos] in b"\n\r":  # word2vec.c ends each row with "\n"; gensim doesn't
-            pos += 1
-        space = body.find(b" ", pos, pos + 10_000)
-        if space < 0 or space + 1 + row_bytes > len(body):
+        for _ in range(2):  # once before and once after skipping newlines: a whole row is in buf
+            if len(buf) - pos < ahead:
+                buf = buf[pos:] + f.read(max(_BLOCK, ahead))
+                pos = 0
+            while pos < len(buf) and buf[pos] in b"\n\r":  # word2vec.c ends each row with "\n"; gensim doesn't
+                pos += 1
+        space = buf.find(b" ", pos, pos + 10_000)
+        if space < 0 or space + 1 + row_bytes > len(buf):
             raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the file ends "
                                    f"after {i} (truncated, or not a binary file?)")
         if i < want:
-            out_words.append(words.decode(body[pos:space], f"vector {i + 1}"))
-            table[i] = np.frombuffer(body, dtype=_FLOAT, count=dim, offset=space + 1)
+            out_words.append(words.decode(buf[pos:space], f"vector {i + 1}"))
+            table[i] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
         pos = space + 1 + row_bytes
-    if body[pos:].strip(b"\n\r"):
-        raise Palabra2vecError(f"{path}: {len(body) - pos} bytes follow the {n} vectors the header announces "
+    rest = buf[pos:] + f.read()
+    if rest.strip(b"\n\r"):
+        raise Palabra2vecError(f"{path}: {len(rest)} bytes follow the {n} vectors the header announces "
                                f"(the header disagrees with the body)")
     return RawVectors(out_words, table)
 
