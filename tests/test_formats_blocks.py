@@ -47,7 +47,7 @@ def test_blocks_still_catch_a_short_or_long_body(tmp_path, monkeypatch):
         read_word2vec(short, binary=True)
     long = tmp_path / "long.bin"
     long.write_bytes(data + b"junk")
-    with pytest.raises(Palabra2vecError, match="5 bytes follow the 40 vectors")  # the last row's newline and junk:
+    with pytest.raises(Palabra2vecError, match="5 bytes follow the 40 vectors"):  # the last row's newline + junk
         read_word2vec(long, binary=True)
     gz = tmp_path / "v.bin.gz"
     gz.write_bytes(gzip.compress(data))
