@@ -41,7 +41,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=a.chromium, args=flags, headless=True)
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/{a.query}")
-        page.wait_for_selector("#results h2")
+        page.wait_for_selector("#results h2, #results .error")
         page.wait_for_timeout(300)
         page.screenshot(path=a.output, full_page=True)
         browser.close()

@@ -140,7 +140,7 @@ def test_unknown_word_offers_did_you_mean(page, site):
     page.fill("#word", "cancion")
     page.press("#word", "Escape")
     page.click("#form-word button")
-    expect(page.locator("#results .error")).to_contain_text("'cancion' is not in the vocabulary")
+    expect(page.locator("#results .error")).to_have_text("“cancion” is not in the vocabulary.")
     expect(page.locator(".did-you-mean a.word")).to_have_text(["canción", "canciones"])
     page.locator(".did-you-mean a.word").first.click()
     expect(page.locator("#results h2")).to_have_text("canción")

@@ -75,7 +75,7 @@ function oovNote(words) {
 
 function showError(err) {
   const body = err.body || {};
-  const p = el("p", { class: "error" }, err.message);
+  const p = el("p", { class: "error" }, body.word !== undefined ? `“${body.word}” is not in the vocabulary.` : err.message);
   if (body.suggestions && body.suggestions.length) {
     const dym = el("p", { class: "did-you-mean" }, "Did you mean ");
     body.suggestions.forEach((w, i) => dym.append(i ? ", " : "", wordLink(w)));
