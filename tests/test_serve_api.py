@@ -60,6 +60,8 @@ def test_similarity_and_doesnt_match_agree_with_word_vectors(client, wv):
     assert r.json()["odd"] == wv.doesnt_match(words)
     assert [s["word"] for s in r.json()["similarities"]] == words
     assert client.get("/api/doesnt-match", params={"words": "rey,reina,mesa"}).json()["words"] == ["rey", "reina", "mesa"]
+    r = client.get("/api/doesnt-match", params={"words": " ".join(["rey", "reina", "x" * 100])})  # long is fine
+    assert r.status_code == 404 and r.json()["word"] == "x" * 100
 
 
 def test_map_is_pca_of_the_word_and_its_neighbours(client, wv):
@@ -108,7 +110,7 @@ def test_unknown_word_is_404_with_did_you_mean(client):
     ("/api/suggest", {"q": "ca", "limit": 1000}, "limit must be between 1 and 20"),
     ("/api/doesnt-match", {"words": "rey reina"}, "give between 3 and 20 words"),
     ("/api/doesnt-match", {"words": " ".join(["rey"] * 21)}, "give between 3 and 20 words"),
-    ("/api/doesnt-match", {"words": "rey " * 200}, "parameter 'words' is too long"),
+    ("/api/doesnt-match", {"words": "rey " * 600}, "parameter 'words' is too long"),
 ])
 def test_bad_requests_get_400_json(client, url, params, message):
     r = client.get(url, params=params)

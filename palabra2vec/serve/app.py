@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import Palabra2vecError, UnknownWordError, UsageError
 from ..vectors.word_vectors import WordVectors, load_vectors
-from .explorer import MAX_WORD_CHARS, Explorer
+from .explorer import MAX_WORD_CHARS, MAX_WORDS, Explorer
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def _param(request: Request, name: str, default: str | None = None) -> str:
+def _param(request: Request, name: str, default: str | None = None, max_chars: int = 4 * MAX_WORD_CHARS) -> str:
     values = request.query_params.getlist(name)
     if len(values) > 1:
         raise UsageError(f"parameter {name!r} given {len(values)} times")
@@ -51,7 +51,7 @@ def _param(request: Request, name: str, default: str | None = None) -> str:
         if default is None:
             raise UsageError(f"missing parameter {name!r}")
         return default
-    if len(values[0]) > 4 * MAX_WORD_CHARS:
+    if len(values[0]) > max_chars:
         raise UsageError(f"parameter {name!r} is too long")
     return values[0]
 
@@ -109,7 +109,8 @@ def similarity(ex: Explorer, request: Request) -> dict:
 
 @_api
 def doesnt_match(ex: Explorer, request: Request) -> dict:
-    return ex.doesnt_match(_param(request, "words").replace(",", " ").split())
+    text = _param(request, "words", max_chars=MAX_WORDS * (MAX_WORD_CHARS + 1))
+    return ex.doesnt_match(text.replace(",", " ").split())
 
 
 @_api
