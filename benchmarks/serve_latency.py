@@ -62,7 +62,7 @@ def rss_mb() -> tuple[float, float]:
     return cur, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(path: str, queries: int) -> None:
+def child(path: str, queries: int, restrict_vocab: int | None = None) -> None:
     """Load and serve ``path``, time the requests, print one JSON line of figures."""
     import uvicorn
 
@@ -70,7 +70,7 @@ def child(path: str, queries: int) -> None:
     from palabra2vec.serve.app import create_app
 
     t0 = time.perf_counter()
-    app = create_app(path)
+    app = create_app(path, restrict_vocab=restrict_vocab)
     load_s = time.perf_counter() - t0
     rss_loaded, peak_loaded = rss_mb()
     ex = app.state.explorer
@@ -120,10 +120,12 @@ def main() -> None:
     p.add_argument("--words", type=int, default=1_000_000)
     p.add_argument("--dim", type=int, default=300)
     p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--restrict-vocab", type=int, default=None,
+                   help="as `serve --restrict-vocab N`: answers from the N most frequent words")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        return child(a.child, a.queries)
+        return child(a.child, a.queries, a.restrict_vocab)
     with tempfile.TemporaryDirectory(prefix="palabra2vec-serve-bench-") as tmp:
         path = Path(tmp) / "vectors.bin"
         t = time.perf_counter()
@@ -131,7 +133,8 @@ def main() -> None:
         size = os.path.getsize(path)
         print(f"wrote {a.words:,} x {a.dim} random vectors, word2vec binary, {size / 2**20:,.0f} MB "
               f"({time.perf_counter() - t:.1f}s)", flush=True)
-        out = subprocess.run([sys.executable, __file__, "--child", str(path), "--queries", str(a.queries)],
+        extra = ["--restrict-vocab", str(a.restrict_vocab)] if a.restrict_vocab else []
+        out = subprocess.run([sys.executable, __file__, "--child", str(path), "--queries", str(a.queries), *extra],
                              check=True, capture_output=True, text=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     table_mb = r["words"] * r["dim"] * 4 / 2**20
@@ -140,7 +143,8 @@ def main() -> None:
           f"the float32 table alone is {table_mb:,.0f} MB)")
     print(f"RSS after the queries: {r['rss_end_mb']:,.0f} MB (peak {r['peak_end_mb']:,.0f} MB)")
     print(f"one pass over the table (vectors @ query, numpy): median {r['matvec_ms']:.1f} ms over 20")
-    for name, key in (("neighbours (topn 10)", "neighbours_ms"), ("suggest (limit 10)", "suggest_ms")):
+    restricted = f", restrict_vocab {a.restrict_vocab:,}" if a.restrict_vocab else ""
+    for name, key in ((f"neighbours (topn 10{restricted})", "neighbours_ms"), ("suggest (limit 10)", "suggest_ms")):
         p50, p90, p99, worst = r[key]
         print(f"{name:<22} over {a.queries:,} HTTP requests: p50 {p50:.1f} ms, p90 {p90:.1f} ms, "
               f"p99 {p99:.1f} ms, max {worst:.1f} ms")

@@ -193,3 +193,15 @@ def test_create_app_reads_a_word2vec_file(tmp_path):
         assert c.get("/api/info").json()["model"] == "toy.txt"
         r = c.get("/api/neighbours", params={"word": HOSTILE[0], "topn": 3})
         assert r.status_code == 200 and r.json()["word"] == HOSTILE[0]
+
+
+def test_restrict_vocab_answers_from_the_most_frequent_words_only(wv):
+    with TestClient(create_app(wv, restrict_vocab=8)) as c:
+        assert c.get("/api/info").json()["restrict_vocab"] == 8
+        r = c.get("/api/neighbours", params={"word": "caballero", "topn": 5})
+        expected = wv.most_similar("caballero", topn=5, restrict_vocab=8)
+        assert [n["word"] for n in r.json()["neighbours"]] == [w for w, _ in expected]
+        assert all(wv.get_index(n["word"]) < 8 for n in r.json()["neighbours"])
+        assert not set(HOSTILE) & {n["word"] for n in r.json()["neighbours"]}  # rows 18-20 are out
+        r = c.get("/api/neighbours", params={"word": HOSTILE[1], "topn": 3})  # any word may still be asked
+        assert r.status_code == 200 and all(wv.get_index(n["word"]) < 8 for n in r.json()["neighbours"])

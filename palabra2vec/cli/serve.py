@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from ..errors import Palabra2vecError, UsageError
-from .common import PROG
+from .common import PROG, _positive_int
 from .vectors import MODEL_HELP
 
 DEFAULT_HOST = "127.0.0.1"
@@ -28,6 +28,8 @@ def add_serve_parser(sub: Any) -> None:
                         "with your network)")
     p.add_argument("--port", type=int, default=8000, help="port (default %(default)s; 0: any free port)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
+                   help="answer from the N most frequent words only (faster queries on large models)")
 
 
 def is_loopback(host: str) -> bool:
@@ -74,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)  # before loading: a busy port fails at once
     start = time.perf_counter()
     print(f"loading {args.model} ...", flush=True)
-    app = create_app(args.model)
+    app = create_app(args.model, restrict_vocab=args.restrict_vocab)
     ex = app.state.explorer
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -145,8 +145,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(model: WordVectors | str | os.PathLike[str], name: str | None = None) -> Starlette:
-    """The explorer for ``model``: a :class:`WordVectors` or a path :func:`load_vectors` reads."""
+def create_app(model: WordVectors | str | os.PathLike[str], name: str | None = None,
+               restrict_vocab: int | None = None) -> Starlette:
+    """The explorer for ``model``: a :class:`WordVectors` or a path :func:`load_vectors` reads;
+    ``restrict_vocab``: answers from the N most frequent words only."""
     wv = model if isinstance(model, WordVectors) else load_vectors(model)
     if name is None:
         name = Path(model).name if not isinstance(model, WordVectors) else "vectors"
@@ -163,5 +165,5 @@ def create_app(model: WordVectors | str | os.PathLike[str], name: str | None = N
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
                     exception_handlers={HTTPException: _not_found})
-    app.state.explorer = Explorer(wv, name)
+    app.state.explorer = Explorer(wv, name, restrict_vocab)
     return app

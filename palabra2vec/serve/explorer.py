@@ -54,14 +54,20 @@ def _scored(pairs: Sequence[tuple[str, float]]) -> list[dict]:
 class Explorer:
     """Queries on one set of word vectors, as the explorer page asks them."""
 
-    def __init__(self, wv: WordVectors, name: str = "model") -> None:
+    def __init__(self, wv: WordVectors, name: str = "model", restrict_vocab: int | None = None) -> None:
+        """``restrict_vocab``: answers come from the N most frequent words only (gensim's
+        ``restrict_vocab``); a query reads N rows instead of the whole table."""
+        if restrict_vocab is not None and restrict_vocab < 1:
+            raise UsageError("restrict_vocab must be at least 1")
         self.wv = wv
         self.name = name
+        self.restrict_vocab = restrict_vocab
         wv.norms  # computed once here, not by the first concurrent requests
         self.index = PrefixIndex(wv.index_to_key)
 
     def info(self) -> dict:
         return {"model": self.name, "words": len(self.wv), "dim": self.wv.vector_size,
+                "restrict_vocab": self.restrict_vocab,
                 "limits": {"topn": MAX_TOPN, "word_chars": MAX_WORD_CHARS, "words": MAX_WORDS,
                            "suggestions": MAX_SUGGESTIONS}}
 
@@ -100,7 +106,7 @@ class Explorer:
     def neighbours(self, word: str, topn: int = 10) -> dict:
         """The ``topn`` nearest words by cosine (``WordVectors.most_similar``)."""
         item, oov = self.resolve(word)
-        near = self.wv.most_similar(positive=[item], topn=check_topn(topn))
+        near = self.wv.most_similar(positive=[item], topn=check_topn(topn), restrict_vocab=self.restrict_vocab)
         return {"word": word.strip(), "oov": oov, "neighbours": _scored(near)}
 
     def analogy(self, a: str, b: str, c: str, topn: int = 5) -> dict:
@@ -112,7 +118,8 @@ class Explorer:
             items.append(item)
             if unknown:
                 oov.append(w.strip())
-        answers = self.wv.most_similar(positive=[items[1], items[2]], negative=[items[0]], topn=check_topn(topn))
+        answers = self.wv.most_similar(positive=[items[1], items[2]], negative=[items[0]],
+                                       topn=check_topn(topn), restrict_vocab=self.restrict_vocab)
         return {"a": a.strip(), "b": b.strip(), "c": c.strip(), "oov": oov, "answers": _scored(answers)}
 
     def similarity(self, w1: str, w2: str) -> dict:
@@ -144,7 +151,7 @@ class Explorer:
         from ..plots import project
 
         item, oov = self.resolve(word)
-        near = self.wv.most_similar(positive=[item], topn=check_topn(topn))
+        near = self.wv.most_similar(positive=[item], topn=check_topn(topn), restrict_vocab=self.restrict_vocab)
         if len(near) < 2:
             raise UsageError("a map needs at least 3 words; this vocabulary is too small")
         units = np.stack([self._unit(item)] + [self._unit(w) for w, _ in near])  # (1 + topn, D)
