@@ -146,6 +146,15 @@ def test_unknown_word_offers_did_you_mean(page, site):
     expect(page.locator("#results h2")).to_have_text("canción")
 
 
+def test_enter_right_after_typing_leaves_no_list_open(page, site):
+    page.goto(site + "/")
+    page.locator("#word").press_sequentially("cab")
+    page.keyboard.press("Enter")  # before the completion request has even been sent
+    expect(page.locator("#results .error")).to_have_text("“cab” is not in the vocabulary.")
+    page.wait_for_timeout(600)  # the pending completion must not reopen the list
+    expect(page.locator("#word-list")).to_be_hidden()
+
+
 def test_similarity_and_doesnt_match(page, site):
     wv = toy_vectors()
     page.goto(site + "/?w1=día&w2=noche")

@@ -149,3 +149,10 @@ def test_bound_socket_is_tcp_so_answers_are_not_delayed():
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_serve_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if `pip install palabra2vec` without [serve]
+    assert main(["serve", str(tmp_path), "--port", "0"]) == 1
+    assert capsys.readouterr().err.strip() == ("palabra2vec: error: serve needs the web extra: "
+                                               "pip install 'palabra2vec[serve]' (uvicorn is missing)")

@@ -178,18 +178,24 @@ function placeLabels(svg) {
 function attachCompletion(input, onPick) {
   const list = input.parentElement.querySelector("ul.suggestions") ||
     input.parentElement.appendChild(el("ul", { class: "suggestions", role: "listbox", hidden: "" }));
-  let active = -1, timer = null, asked = "";
-  const close = () => { list.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); };
+  let active = -1, timer = null, asked = 0;
+  const close = () => { // also forgets a pending or in-flight request
+    clearTimeout(timer);
+    asked++;
+    list.hidden = true;
+    active = -1;
+    input.setAttribute("aria-expanded", "false");
+  };
   const mark = () => [...list.children].forEach((li, i) => li.classList.toggle("active", i === active));
   input.addEventListener("input", () => {
     clearTimeout(timer);
     const q = input.value.trim();
     if (!q) return close();
     timer = setTimeout(async () => {
-      asked = q;
+      const mine = ++asked;
       let r;
       try { r = await api("suggest", { q, limit: 8 }); } catch { return close(); }
-      if (asked !== q || input.value.trim() !== q) return; // typed on meanwhile
+      if (mine !== asked || input.value.trim() !== q) return; // typed on or closed meanwhile
       list.replaceChildren(...r.suggestions.map((w) => {
         const li = el("li", { role: "option" }, w);
         li.addEventListener("mousedown", (e) => { e.preventDefault(); close(); onPick(w); });
