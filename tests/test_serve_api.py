@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the [serve] extra (starlette) is not installed")
-pytest.importorskip("httpx", reason="starlette's test client needs httpx")
+if not (importlib.util.find_spec("httpx2") or importlib.util.find_spec("httpx")):
+    pytest.skip("starlette's test client needs httpx2 (pip install -e '.[test]')", allow_module_level=True)
 
 from starlette.testclient import TestClient  # noqa: E402
 
