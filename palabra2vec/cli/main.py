@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .plots import add_plot_parser
 
     add_plot_parser(sub)
+    from .serve import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -297,10 +300,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def _commands() -> dict[str, Any]:
     from .plots import cmd_plot
+    from .serve import cmd_serve
     from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,
-            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot}
+            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

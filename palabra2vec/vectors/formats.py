@@ -36,6 +36,8 @@ FORMATS = ("word2vec-text", "word2vec-binary", "projector")
 #: Longest word (UTF-8 bytes) written or read; longer words are refused when writing.
 MAX_WORD_BYTES = 1 << 20
 _FLOAT = np.dtype("<f4")
+#: Bytes the binary reader reads at a time.
+_BLOCK = 1 << 24
 
 
 @dataclass
@@ -186,34 +188,49 @@ def read_word2vec(
 ) -> RawVectors:
     """Read a word2vec text or binary file (``binary=None``: detect which from the first row).
 
-    Raises :class:`Palabra2vecError` with the reason when the header and the body disagree
-    (fewer or more rows, rows of the wrong length) or the file is not a vector file.
+    Plain binary files are read by blocks straight into the table (never held whole); no more
+    is read than the rows the header announces can take, however much a compressed file
+    inflates. Raises :class:`Palabra2vecError` with the reason when the header and the body
+    disagree (fewer or more rows, rows of the wrong length), the file is not a vector file, or
+    a value is NaN or infinite.
     """
     path = Path(path)
     if not path.is_file():
         raise Palabra2vecError(f"no word2vec file at {path}")
+    words = _Words(path, encoding, unicode_errors)
     try:
         with open_binary(path) as f:
             header = f.readline(1000)
             n, dim = _parse_header(header, path)
-            # read no more than the rows the header announces can take (however much a
-            # compressed file inflates): a word of at most MAX_WORD_BYTES and dim values of
-            # at most 64 characters each
+            # the most a row can take: a word of at most MAX_WORD_BYTES and dim values of at most
+            # 64 characters each
             most = n * (MAX_WORD_BYTES + 2 + 65 * dim) + 1024
-            body = _read_at_most(f, most + 1)
+            plain = isinstance(f, io.BufferedReader)
+            if plain:  # its size is known: read it by blocks
+                size = os.fstat(f.fileno()).st_size - len(header)
+                first = f.read(_BLOCK)
+            else:  # compressed: read whole, but never more than the header allows
+                first = _read_at_most(f, most + 1)
+                size = len(first)
+            if size > most:
+                raise Palabra2vecError(f"{path}: more data than the {n:,} vectors of {dim} dimensions the header "
+                                       "announces (the header disagrees with the body)")
+            if size < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
+                raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
+                                       f"{size:,} bytes (truncated, or a damaged header)")
+            if binary is None:
+                binary = not _looks_like_text(first, dim)
+            want = n if limit is None else min(n, limit)
+            if binary:
+                raw = _read_binary(f, first, n, dim, want, words, path)
+            else:  # text is parsed from one bytes object, read once
+                if plain:
+                    del first
+                    f.seek(len(header))
+                    first = f.read()
+                raw = _read_text(first, n, dim, want, words, path)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise Palabra2vecError(f"cannot read {path}: {e}") from e
-    if len(body) > most:
-        raise Palabra2vecError(f"{path}: more data than the {n:,} vectors of {dim} dimensions the header announces "
-                               "(the header disagrees with the body)")
-    if len(body) < n * (2 * dim + 1):  # the smallest row: a 1-byte word and dim 1-digit numbers
-        raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the body has only "
-                               f"{len(body):,} bytes (truncated, or a damaged header)")
-    if binary is None:
-        binary = not _looks_like_text(body, dim)
-    want = n if limit is None else min(n, limit)
-    words = _Words(path, encoding, unicode_errors)
-    raw = _read_binary(body, n, dim, want, words, path) if binary else _read_text(body, n, dim, want, words, path)
     if words.bad:
         log.warning("%s: %d words were not valid %s; bad bytes replaced", path, words.bad, encoding)
     from ..fileio import check_finite
@@ -243,24 +260,35 @@ def _read_text(body: bytes, n: int, dim: int, want: int, words: _Words, path: Pa
     return RawVectors(out_words, table)
 
 
-def _read_binary(body: bytes, n: int, dim: int, want: int, words: _Words, path: Path) -> RawVectors:
+def _read_binary(f: io.BufferedIOBase, buf: bytes, n: int, dim: int, want: int, words: _Words,
+                 path: Path) -> RawVectors:
+    """Rows of a binary file, ``buf`` being its first bytes after the header and ``f`` the rest:
+    read by blocks straight into the float32 table, so the file is never held whole in memory."""
     row_bytes = dim * _FLOAT.itemsize
+    ahead = MAX_WORD_BYTES + 2 + row_bytes  # newlines, the longest word, a space, a row
     out_words: list[str] = []
     table = np.empty((want, dim), dtype=np.float32)
     pos = 0
     for i in range(n):
-        while pos < len(body) and body[pos] in b"\n\r":  # word2vec.c ends each row with "\n"; gensim doesn't
-            pos += 1
-        space = body.find(b" ", pos, pos + MAX_WORD_BYTES + 1)
-        if space < 0 or space + 1 + row_bytes > len(body):
+        for _ in range(2):  # once before and once after skipping newlines: a whole row is in buf
+            if len(buf) - pos < ahead:
+                buf = buf[pos:] + f.read(max(_BLOCK, ahead))
+                pos = 0
+            while pos < len(buf) and buf[pos] in b"\n\r":  # word2vec.c ends each row with "\n"; gensim doesn't
+                pos += 1
+        space = buf.find(b" ", pos, pos + MAX_WORD_BYTES + 1)
+        if space < 0 or space + 1 + row_bytes > len(buf):
             raise Palabra2vecError(f"{path}: header says {n} vectors of {dim} dimensions but the file ends "
                                    f"after {i} (truncated, or not a binary file?)")
         if i < want:
-            out_words.append(words.decode(body[pos:space], f"vector {i + 1}"))
-            table[i] = np.frombuffer(body, dtype=_FLOAT, count=dim, offset=space + 1)
+            out_words.append(words.decode(buf[pos:space], f"vector {i + 1}"))
+            table[i] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
         pos = space + 1 + row_bytes
-    if body[pos:].strip(b"\n\r"):
-        raise Palabra2vecError(f"{path}: {len(body) - pos} bytes follow the {n} vectors the header announces "
+    extra = f.read(_BLOCK)  # a bounded look: whatever follows the rows is an error
+    rest = buf[pos:] + extra
+    if rest.strip(b"\n\r"):
+        more = " or more" if len(extra) == _BLOCK and f.read(1) else ""
+        raise Palabra2vecError(f"{path}: {len(rest)}{more} bytes follow the {n} vectors the header announces "
                                f"(the header disagrees with the body)")
     return RawVectors(out_words, table)
 

@@ -60,14 +60,18 @@ class WordVectors:
         return self.vocab[word]
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
-        i = self.get_index(word)
-        return self.unit_vectors[i] if norm else self.vectors[i]
+        """The vector of ``word`` (``norm=True``: scaled to unit length; a zero row stays zero)."""
+        return self.get_vectors([word], norm=norm)[0]
 
     def get_vectors(self, words: Iterable[str], norm: bool = False) -> np.ndarray:
-        """Vectors of a batch of words, shape (len(words), D); any unknown word raises."""
+        """Vectors of a batch of words, shape (len(words), D); any unknown word raises.
+        Unit rows are scaled here, row by row, so a large table is never copied whole."""
         ids = [self.get_index(w) for w in words]
-        table = self.unit_vectors if norm else self.vectors
-        return table[ids]  # (N, D)
+        rows = self.vectors[ids]  # (N, D)
+        if not norm:
+            return rows
+        n = self.norms[ids][:, None]  # (N, 1)
+        return rows / np.where(n > 0, n, 1.0)  # the same float32 division as unit_vectors
 
     def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
         if isinstance(word, str):
@@ -77,8 +81,10 @@ class WordVectors:
     @property
     def norms(self) -> np.ndarray:
         """L2 norm of each row (float32, as gensim's ``fill_norms``)."""
-        if self._norms is None:
-            self._norms = np.linalg.norm(self.vectors, axis=1)
+        if self._norms is None:  # by blocks of rows: no temporary the size of the table
+            step = 65536
+            self._norms = np.concatenate([np.linalg.norm(self.vectors[s:s + step], axis=1)
+                                          for s in range(0, len(self.vectors), step)] or [np.zeros(0, np.float32)])
         return self._norms
 
     @property
@@ -112,7 +118,7 @@ class WordVectors:
 
     def _unit(self, item: Query) -> np.ndarray:
         if isinstance(item, str):
-            return self.unit_vectors[self.get_index(item)]
+            return self.get_vector(item, norm=True)
         v = np.asarray(item, dtype=np.float32)
         if v.shape != (self.vector_size,):
             raise UsageError(f"a query vector must have {self.vector_size} values, got shape {v.shape}")
