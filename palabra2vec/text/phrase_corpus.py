@@ -9,10 +9,12 @@ with the distinct words and the phrases found, like any vocabulary.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -33,7 +35,8 @@ class IdCorpus:
     def __init__(self, workdir: str | os.PathLike[str] | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="palabra2vec-phrases-", dir=workdir))
         self.words: list[str] = []
-        self.index: dict[str, int] = {}
+        #: word -> id; a new key gets the next id (so ``index[w]`` adds ``w``: use ``get`` to look up)
+        self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         self.path = self.dir / "ids-0.i32"
         self.n_ids = 0
         self.n_sentences = 0
@@ -44,14 +47,13 @@ class IdCorpus:
         """Read ``sentences`` once and write their ids (first-seen order) to disk."""
         self = cls(workdir)
         try:
-            index = self.index
-            setdefault = index.setdefault
+            get_id = self.index.__getitem__
             buf: list[int] = []
             with open(self.path, "wb") as out:
                 for sentence in sentences:
                     if isinstance(sentence, str):
                         raise Palabra2vecError("a corpus is a sequence of sentences (lists of tokens), not of strings")
-                    buf.extend([setdefault(w, len(index)) for w in sentence])
+                    buf.extend(map(get_id, sentence))
                     buf.append(-1)
                     self.n_sentences += 1
                     if len(buf) >= _FLUSH:
@@ -60,7 +62,7 @@ class IdCorpus:
                         buf = []
                 np.array(buf, dtype=np.int32).tofile(out)
                 self.n_ids += len(buf)
-            self.words = list(index)
+            self.words = list(self.index)
             if not self.words:
                 raise Palabra2vecError("the corpus is empty: no words found")
             log.info("phrases: read %d tokens in %d sentences, %d distinct",
@@ -72,7 +74,7 @@ class IdCorpus:
 
     def add_word(self, word: str) -> int:
         """The id of ``word``, added to the table if new (a phrase token)."""
-        i = self.index.setdefault(word, len(self.words))
+        i = self.index[word]
         if i == len(self.words):
             self.words.append(word)
         return i
@@ -125,7 +127,7 @@ class IdCorpus:
         words = np.array(self.words, dtype=object)
         written = 0
         with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in self.chunks(1 << 20):
+            for chunk in self.chunks(1 << 18):
                 seps = chunk < 0
                 toks = words[np.maximum(chunk, 0)]
                 toks[seps] = "\n"

@@ -9,7 +9,7 @@ get exact, distinct numbers.
 Both the pair counts and the trie live in open-addressing hash tables with linear probing:
 ``keys`` (capacity x 3, int32, ``-1`` in column 0 marks a free slot) and one int64 value per
 slot (a count, a trie node or a phrase's token id). Capacities are powers of two, kept at most
-about 60% full; the Python side grows a table when a kernel stops and says so.
+about 75% full; the Python side grows a table when a kernel stops and says so.
 
 The corpus is a stream of int32 ids with ``-1`` between sentences (as in ``encoded.py``).
 """
@@ -21,7 +21,7 @@ from numba import njit
 
 EMPTY = -1
 #: A table is grown (capacity doubled) when it holds more than this share of its slots.
-MAX_LOAD = 0.6
+MAX_LOAD = 0.75
 # Reasons a counting kernel returns early.
 DONE, GROW_PAIRS, GROW_TRIE, PRUNE = 0, 1, 2, 3
 # Positions in the counting state array.
@@ -235,29 +235,35 @@ def score_pairs(pkeys, pcounts, unigrams, scoring, min_count, len_vocab, corpus_
     and -inf below min_count. Pairs with a pruned word score -inf (gensim: not a phrase).
     Returns the slots of the phrases and their scores.
     """
-    slots = np.empty(pkeys.shape[0], dtype=np.int64)
-    scores = np.empty(pkeys.shape[0], dtype=np.float64)
-    n = 0
     total = float(corpus_words)
-    for s in range(pkeys.shape[0]):
-        if pkeys[s, 0] == EMPTY:
-            continue
-        ca = unigrams[pkeys[s, 0]]
-        cb = unigrams[pkeys[s, 2]]
-        cab = pcounts[s]
-        if ca <= 0 or cb <= 0 or cab <= 0:
-            continue
-        if scoring == 0:
-            score = (cab - min_count) / float(ca * cb) * len_vocab
-        else:
-            if cab < min_count:
+    slots = np.empty(0, dtype=np.int64)
+    scores = np.empty(0, dtype=np.float64)
+    n = 0
+    for sweep in range(2):  # first count the phrases, then fill arrays of that size
+        if sweep == 1:
+            slots = np.empty(n, dtype=np.int64)
+            scores = np.empty(n, dtype=np.float64)
+            n = 0
+        for s in range(pkeys.shape[0]):
+            if pkeys[s, 0] == EMPTY:
                 continue
-            pa = ca / total
-            pb = cb / total
-            pab = cab / total
-            score = np.log(pab / (pa * pb)) / -np.log(pab)
-        if score > threshold:
-            slots[n] = s
-            scores[n] = score
-            n += 1
-    return slots[:n], scores[:n]
+            ca = unigrams[pkeys[s, 0]]
+            cb = unigrams[pkeys[s, 2]]
+            cab = pcounts[s]
+            if ca <= 0 or cb <= 0 or cab <= 0:
+                continue
+            if scoring == 0:
+                score = (cab - min_count) / float(ca * cb) * len_vocab
+            else:
+                if cab < min_count:
+                    continue
+                pa = ca / total
+                pb = cb / total
+                pab = cab / total
+                score = np.log(pab / (pa * pb)) / -np.log(pab)
+            if score > threshold:
+                if sweep == 1:
+                    slots[n] = s
+                    scores[n] = score
+                n += 1
+    return slots, scores

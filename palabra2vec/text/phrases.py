@@ -170,7 +170,8 @@ class Phrases:
         """Count one pass over ``ic`` and score its pairs."""
         is_conn = self._connector_mask(ic.words)
         unigrams = np.zeros(len(ic.words), dtype=np.int64)
-        pkeys, pcounts = pt.new_table(1 << 16)
+        # sized from the previous pass's pair count when there is one: no growth on the way
+        pkeys, pcounts = pt.new_table(int(1.1 * self.stats[-1]["pairs"] / pt.MAX_LOAD) if self.stats else 1 << 16)
         tkeys, tvals = pt.new_table(1 << 8)
         state = np.zeros(6, dtype=np.int64)
         state[pt.S_START] = -1
