@@ -21,6 +21,7 @@ from .. import __version__
 from ..config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
 from ..errors import Palabra2vecError, UsageError
 from .common import PROG, _add_corpus_args, _Parser, _positive_int
+from .phrases import add_phrases_parser, add_train_phrase_args, cmd_phrases, phrased_training_corpus
 
 #: Epochs on the built-in corpus when --epochs is not given.
 QUIJOTE_EPOCHS = 20
@@ -78,10 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "together (default %(default)s; see docs/readme-distributed.md)")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
+    add_train_phrase_args(t)
 
     from .vectors import add_vector_parsers
 
     add_vector_parsers(sub)
+    add_phrases_parser(sub)
 
     st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
                         description="Token and vocabulary counts, top-10 words, and what subsampling does.")
@@ -234,7 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes
     training_log = TrainingLog(out, append=args.resume)
     t0 = time.perf_counter()
-    corpus = args.corpus or None
+    phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first
+    corpus = phrased or args.corpus or None
     stopper = _StopOnSignal()
     checkpointer = Checkpointer(out, every=every)
     stopper.install()
@@ -249,6 +253,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         stopper.uninstall()
     model.save(out)
+    if phrased:
+        phrased.save_into(out)
     if model.info.get("stopped_early"):
         print(f"{PROG}: interrupted after {model.info['epochs_done']} full epochs; model and checkpoint saved "
               f"in {out}/. To continue, run the same command with --resume "
@@ -309,7 +315,7 @@ def _commands() -> dict[str, Any]:
     from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,
-            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot}
+            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot, "phrases": cmd_phrases}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ class IdCorpus:
 
     def __init__(self, workdir: str | os.PathLike[str] | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="palabra2vec-phrases-", dir=workdir))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.dir), True)  # also if never closed
         self.words: list[str] = []
         #: word -> id; a new key gets the next id (so ``index[w]`` adds ``w``: use ``get`` to look up)
         self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
@@ -144,7 +146,7 @@ class IdCorpus:
 
     def close(self) -> None:
         """Delete the temporary files."""
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self._cleanup()
 
     def __enter__(self) -> "IdCorpus":
         return self
