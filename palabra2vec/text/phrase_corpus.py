@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from ..errors import Palabra2vecError
 
@@ -28,6 +29,28 @@ log = logging.getLogger(__name__)
 _FLUSH = 1 << 18  # ids buffered in Python before they go to disk
 #: Ids per chunk a pass reads (a chunk is extended to the end of its last sentence).
 CHUNK_IDS = 1 << 21
+
+
+@njit(cache=True)
+def _render(ids, blob, offsets, out):
+    """UTF-8 text of ``ids``: words separated by spaces, a newline at each ``-1``."""
+    k = 0
+    first = True
+    for i in range(ids.shape[0]):
+        w = ids[i]
+        if w < 0:
+            out[k] = 10  # "\n"
+            k += 1
+            first = True
+            continue
+        if not first:
+            out[k] = 32  # " "
+            k += 1
+        first = False
+        for j in range(offsets[w], offsets[w + 1]):
+            out[k] = blob[j]
+            k += 1
+    return k
 
 
 class IdCorpus:
@@ -126,22 +149,19 @@ class IdCorpus:
 
     def write_text(self, path: str | os.PathLike[str]) -> int:
         """Write one sentence per line, tokens separated by one space; return the tokens written."""
-        words = np.array(self.words, dtype=object)
+        encoded = [w.encode("utf-8") for w in self.words]
+        blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        lengths = np.diff(offsets)
         written = 0
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in self.chunks(1 << 18):
-                seps = chunk < 0
-                toks = words[np.maximum(chunk, 0)]
-                toks[seps] = "\n"
-                after = np.full(chunk.size, " ", dtype=object)  # what follows each item
-                after[seps] = ""
-                before_end = np.flatnonzero(seps) - 1
-                after[before_end[before_end >= 0]] = ""  # no space before a line end
-                both = np.empty(2 * chunk.size, dtype=object)
-                both[0::2] = toks
-                both[1::2] = after
-                f.write("".join(both.tolist()))
-                written += int(chunk.size - seps.sum())
+        with open(path, "wb") as f:
+            for chunk in self.chunks(1 << 20):
+                size = int(lengths[chunk[chunk >= 0]].sum()) + chunk.size  # one space or newline each
+                buf = np.empty(size, dtype=np.uint8)
+                n = _render(chunk, blob, offsets, buf)
+                f.write(buf[:n].tobytes())
+                written += int(np.count_nonzero(chunk >= 0))
         return written
 
     def close(self) -> None:

@@ -25,11 +25,10 @@ counts of its first and last *words* ("don" and "mancha"), and counts "a_b"+"c" 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -133,7 +132,8 @@ class Phrases:
     # -- learning ----------------------------------------------------------------------------
     def learn(self, corpus: Iterable[Sequence[str]], passes: int = 2,
               workdir: str | os.PathLike[str] | None = None) -> "Phrases":
-        """Learn ``passes`` levels of phrases from ``corpus`` (sentences as token lists)."""
+        """Learn ``passes`` levels of phrases from ``corpus``: sentences as token lists, or
+        files and directories (read with the spanish tokenizer; pass a :class:`Corpus` to choose)."""
         with self.learn_transform(corpus, passes, workdir):
             pass
         return self
@@ -144,7 +144,7 @@ class Phrases:
         or use it in a ``with`` block, to delete its temporary file)."""
         if passes < 1:
             raise UsageError("passes must be at least 1")
-        ic = IdCorpus.encode(corpus, workdir)
+        ic = IdCorpus.encode(_sentences(corpus), workdir)
         try:
             for _ in range(passes):
                 found, stats = self._learn_level(ic, len(self.levels) + 1)
@@ -254,7 +254,7 @@ class Phrases:
 
     def transform(self, corpus: Iterable[Sequence[str]], workdir: str | os.PathLike[str] | None = None) -> IdCorpus:
         """Join the learned phrases in another corpus; returns an :class:`IdCorpus` (close it)."""
-        ic = IdCorpus.encode(corpus, workdir)
+        ic = IdCorpus.encode(_sentences(corpus), workdir)
         try:
             for found in self.levels:
                 self._join(ic, found)
@@ -341,6 +341,17 @@ class Phrases:
         return load_phrases(cls, Path(path))
 
 
+def _sentences(corpus: Any) -> Iterable[Sequence[str]]:
+    """Token lists as given; a path or a list of paths is read with the default tokenizer."""
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, (str, os.PathLike)) for p in corpus):
+        from .corpus import Corpus
+
+        return Corpus(corpus)
+    return corpus
+
+
 def phrase_from_dict(d: dict[str, Any]) -> Phrase:
     return Phrase(tuple(d["tokens"]), float(d["score"]), int(d["count"]), int(d["level"]))
 
@@ -348,7 +359,3 @@ def phrase_from_dict(d: dict[str, Any]) -> Phrase:
 def phrase_to_dict(p: Phrase) -> dict[str, Any]:
     return {**asdict(p), "tokens": list(p.tokens)}
 
-
-def iter_levels(levels: Sequence[Sequence[Phrase]]) -> Iterator[Phrase]:
-    for found in levels:
-        yield from found
