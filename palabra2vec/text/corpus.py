@@ -268,7 +268,10 @@ class Corpus:
         m = self.max_sentence_length
         for path in self.files:
             for sentence in self._file_sentences(path):
-                yield from _split_long(sentence, m)
+                if len(sentence) <= m:  # the common case, without a generator per sentence
+                    yield sentence
+                else:
+                    yield from _split_long(sentence, m)
 
     def __repr__(self) -> str:
         return f"Corpus({len(self.files)} files, tokenizer={self.tokenizer!r})"
