@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/compare_phrases.py                # speed, memory, agreement, quality
     .venv/bin/python benchmarks/compare_phrases.py --runs 2       # two timed runs of each system
     .venv/bin/python benchmarks/compare_phrases.py --skip-quality # speed, memory, agreement only
+    .venv/bin/python benchmarks/compare_phrases.py --quality-only --thresholds 10 50 200
 
 Input: ``../shared/data/corpus-es`` tokenized once by palabra2vec's spanish tokenizer into one
 file, one sentence per line (cached in ``--cache-dir``, as compare_gensim.py does). Each system
@@ -15,7 +16,7 @@ peak RSS from ``/usr/bin/time -f %M``.
 
 Agreement: the phrases of each pass (sets of joined strings) and the two output files line by
 line. Quality: ``palabra2vec train`` (5 epochs, seed 1, 2 threads) on the plain file and on the
-joined one, scored by palabra2vec's evaluator (palabra2vec/vectors/evaluate.py) on the Spanish
+file joined with each ``--thresholds`` value, scored by palabra2vec's evaluator (palabra2vec/vectors/evaluate.py) on the Spanish
 similarity sets and the Spanish analogy files.
 """
 
@@ -142,7 +143,7 @@ def check_second_pass(path: Path, ours_saved: Path, ours_out: Path, tmp: Path) -
             f"{n:,} lines identical"]
 
 
-def quality(plain: Path, joined: Path, tmp: Path, epochs: int) -> list[str]:
+def quality(corpora: list[tuple[str, Path]], tmp: Path, epochs: int) -> list[str]:
     from palabra2vec.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
     from palabra2vec.vectors.word_vectors import load_vectors
 
@@ -152,7 +153,7 @@ def quality(plain: Path, joined: Path, tmp: Path, epochs: int) -> list[str]:
     joined_semeval.write_text("".join("\t".join(c.strip().replace(" ", "_") for c in line.split("\t")) + "\n"
                                       for line in lines), encoding="utf-8")
     rows = []
-    for name, corpus in (("plain", plain), ("phrases", joined)):
+    for name, corpus in corpora:
         model = tmp / f"model-{name}"
         secs, rss, _, _ = run_child([CLI, "train", str(corpus), "--tokenizer", "whitespace", "-o", str(model),
                                   "--overwrite", "--epochs", str(epochs), "--seed", "1", "--threads", "2",
@@ -188,49 +189,65 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=1, help="timed runs of each system")
     p.add_argument("--epochs", type=int, default=5, help="training epochs for the quality report")
     p.add_argument("--skip-quality", action="store_true")
+    p.add_argument("--quality-only", action="store_true", help="no timing or agreement: only the quality table")
+    p.add_argument("--thresholds", type=float, nargs="+", default=[10.0],
+                   help="quality: one phrased corpus per threshold (default scoring, 2 passes)")
     p.add_argument("--max-files", type=int, default=None, help="only the first N corpus files (quick runs)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "palabra2vec-bench"))
     args = p.parse_args()
-    from palabra2vec.text.phrases import SPANISH_CONNECTOR_WORDS
-
     name = "corpus-es" if args.max_files is None else f"corpus-es-{args.max_files}"
     path, tokens = pretokenize(DATA / "corpus-es", Path(args.cache_dir), name, args.max_files)
     print(f"corpus: {path} ({tokens:,} tokens); settings {SETTINGS}, Spanish connector words")
     with tempfile.TemporaryDirectory(prefix="p2v-phrases-") as d:
         tmp = Path(d)
-        connectors = tmp / "connectors.txt"
-        connectors.write_text("\n".join(sorted(SPANISH_CONNECTOR_WORDS)) + "\n", encoding="utf-8")
-        ours_t, ours_m, ours_c, gen_t, gen_m, gen_c = [], [], [], [], [], []
-        for run in range(args.runs):
-            secs, rss, cpu = run_ours(path, tmp / "ours.txt", tmp / "ours.json")
-            ours_t.append(secs)
-            ours_m.append(rss)
-            ours_c.append(cpu)
-            print(f"run {run + 1}: palabra2vec {secs:.1f} s (CPU {cpu:.1f} s), peak RSS {rss:.0f} MB", flush=True)
-            secs, rss, cpu, phases = run_gensim(path, tmp / "gensim.txt", tmp / "gensim.json", connectors)
-            gen_t.append(secs)
-            gen_m.append(rss)
-            gen_c.append(cpu)
-            passes = ", ".join(f"{s:.1f}" for s in phases["seconds_passes"])
-            print(f"run {run + 1}: gensim {secs:.1f} s (CPU {cpu:.1f} s; passes {passes} s, writing "
-                  f"{phases['seconds_write']:.1f} s), peak RSS {rss:.0f} MB", flush=True)
-        med = statistics.median
-        t_o, t_g, m_o, m_g, c_o, c_g = med(ours_t), med(gen_t), med(ours_m), med(gen_m), med(ours_c), med(gen_c)
-        print(f"\n| system | whole process, wall (median of {args.runs}) | CPU user+sys | peak RSS | words/s (wall) |")
-        print("|---|---|---|---|---|")
-        print(f"| palabra2vec phrases | {t_o:.1f} s | {c_o:.1f} s | {m_o:.0f} MB | {tokens * SETTINGS['passes'] / t_o:,.0f} |")
-        print(f"| gensim Phrases + FrozenPhrases | {t_g:.1f} s | {c_g:.1f} s | {m_g:.0f} MB | "
-              f"{tokens * SETTINGS['passes'] / t_g:,.0f} |")
-        print(f"palabra2vec is {t_g / t_o:.1f}x faster in wall time ({c_g / c_o:.1f}x in CPU time), peak RSS "
-              f"{m_o / m_g:.2f}x gensim's (words/s = corpus tokens x passes / whole-process wall time)\n")
-        for line in agreement(tmp / "ours.json", tmp / "gensim.json", tmp / "ours.txt", tmp / "gensim.txt"):
+        if not args.quality_only:
+            speed_and_agreement(args, path, tokens, tmp)
+        if args.skip_quality:
+            return
+        print(f"\nquality: palabra2vec train, {args.epochs} epochs, seed 1, 2 threads; phrases with "
+              f"min_count {SETTINGS['min_count']}, default scoring, 2 passes", flush=True)
+        corpora = [("plain", path)]
+        for t in args.thresholds:
+            joined = tmp / f"joined-{t:g}.txt"
+            run_child([CLI, "phrases", str(path), "--tokenizer", "whitespace", "-o", str(joined), "-q",
+                       "--min-count", str(SETTINGS["min_count"]), "--threshold", str(t), "--passes", "2"])
+            corpora.append((f"phrases, threshold {t:g}", joined))
+        for line in quality(corpora, tmp, args.epochs):
             print(line)
-        for line in check_second_pass(path, tmp / "ours.json", tmp / "ours.txt", tmp):
-            print(line, flush=True)
-        if not args.skip_quality:
-            print(f"\nquality: palabra2vec train, {args.epochs} epochs, seed 1, 2 threads")
-            for line in quality(path, tmp / "ours.txt", tmp, args.epochs):
-                print(line)
+
+
+def speed_and_agreement(args: argparse.Namespace, path: Path, tokens: int, tmp: Path) -> None:
+    from palabra2vec.text.phrases import SPANISH_CONNECTOR_WORDS
+
+    connectors = tmp / "connectors.txt"
+    connectors.write_text("\n".join(sorted(SPANISH_CONNECTOR_WORDS)) + "\n", encoding="utf-8")
+    ours_t, ours_m, ours_c, gen_t, gen_m, gen_c = [], [], [], [], [], []
+    for run in range(args.runs):
+        secs, rss, cpu = run_ours(path, tmp / "ours.txt", tmp / "ours.json")
+        ours_t.append(secs)
+        ours_m.append(rss)
+        ours_c.append(cpu)
+        print(f"run {run + 1}: palabra2vec {secs:.1f} s (CPU {cpu:.1f} s), peak RSS {rss:.0f} MB", flush=True)
+        secs, rss, cpu, phases = run_gensim(path, tmp / "gensim.txt", tmp / "gensim.json", connectors)
+        gen_t.append(secs)
+        gen_m.append(rss)
+        gen_c.append(cpu)
+        passes = ", ".join(f"{s:.1f}" for s in phases["seconds_passes"])
+        print(f"run {run + 1}: gensim {secs:.1f} s (CPU {cpu:.1f} s; passes {passes} s, writing "
+              f"{phases['seconds_write']:.1f} s), peak RSS {rss:.0f} MB", flush=True)
+    med = statistics.median
+    t_o, t_g, m_o, m_g, c_o, c_g = med(ours_t), med(gen_t), med(ours_m), med(gen_m), med(ours_c), med(gen_c)
+    print(f"\n| system | whole process, wall (median of {args.runs}) | CPU user+sys | peak RSS | words/s (wall) |")
+    print("|---|---|---|---|---|")
+    print(f"| palabra2vec phrases | {t_o:.1f} s | {c_o:.1f} s | {m_o:.0f} MB | {tokens * SETTINGS['passes'] / t_o:,.0f} |")
+    print(f"| gensim Phrases + FrozenPhrases | {t_g:.1f} s | {c_g:.1f} s | {m_g:.0f} MB | "
+          f"{tokens * SETTINGS['passes'] / t_g:,.0f} |")
+    print(f"palabra2vec is {t_g / t_o:.1f}x faster in wall time ({c_g / c_o:.1f}x in CPU time), peak RSS "
+          f"{m_o / m_g:.2f}x gensim's (words/s = corpus tokens x passes / whole-process wall time)\n")
+    for line in agreement(tmp / "ours.json", tmp / "gensim.json", tmp / "ours.txt", tmp / "gensim.txt"):
+        print(line)
+    for line in check_second_pass(path, tmp / "ours.json", tmp / "ours.txt", tmp):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
