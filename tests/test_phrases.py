@@ -140,6 +140,9 @@ def test_same_phrases_as_gensim_on_corpus_es(es_slice, scoring, threshold):
         assert score == pytest.approx(exported[phrase], rel=1e-13)
     frozen = theirs.freeze()
     assert mine == [frozen[s] for s in es_slice]
+    for p in ours.levels[0]:  # connectors inside only, never at an end
+        assert p.tokens[0] not in SPANISH_CONNECTOR_WORDS and p.tokens[-1] not in SPANISH_CONNECTOR_WORDS
+        assert all(t in SPANISH_CONNECTOR_WORDS for t in p.tokens[1:-1])
 
 
 def test_second_pass_scores_as_gensim_phrases_on_corpus_es(es_slice):
@@ -226,3 +229,10 @@ def test_top_lists_best_first():
     top = ph.top(3)
     assert [p.score for p in top] == sorted((p.score for p in ph.top(None)), reverse=True)[:3]
     assert isinstance(top[0], Phrase) and len(ph) == len(ph.top(None))
+
+
+def test_learn_reads_paths_and_transform_skips_unknown_words(tiny_corpus):
+    ph = Phrases(min_count=1, threshold=0.5).learn(str(tiny_corpus), passes=1)
+    assert ("su", "escudero") in {p.tokens for p in ph.levels[0]}
+    with ph.transform([["otra", "palabra"], ["su", "escudero", "nuevo"]]) as joined:
+        assert list(joined.sentences()) == [["otra", "palabra"], ["su_escudero", "nuevo"]]
