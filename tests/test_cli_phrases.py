@@ -84,3 +84,11 @@ def test_train_with_phrases_learns_joined_tokens(tmp_path, capsys):
                  "--tokenizer", "whitespace", "--min-count", "1", "--epochs", "1", "--vector-size", "8",
                  "--quiet", "--no-plot"]) == 0
     assert (out2 / "vocab.tsv").read_text(encoding="utf-8") == (out / "vocab.tsv").read_text(encoding="utf-8")
+
+
+def test_train_with_missing_phrases_file_leaves_no_model_dir(tiny, tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(["train", str(tiny), "--output", str(out), "--phrases-from", str(tmp_path / "none.json"),
+                 "--quiet"]) == 1
+    assert "no such file" in capsys.readouterr().err and not out.exists()
+    assert main(["train", str(tiny), "--output", str(out), "--phrases", "--phrases-from", "x.json"]) == 2

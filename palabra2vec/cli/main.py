@@ -237,13 +237,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)  # the training log is written into it as training goes
     training_log = TrainingLog(out, append=args.resume)
     t0 = time.perf_counter()
-    phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first
-    corpus = phrased or args.corpus or None
+    corpus = args.corpus or None
     stopper = _StopOnSignal()
     checkpointer = Checkpointer(out, every=every)
     stopper.install()
     try:
-        model = Word2Vec.train(corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
+        phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first
+        model = Word2Vec.train(phrased or corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
                                encoding=args.encoding, data_dir=args.data_dir,
                                resume_from=out if args.resume else None)
     except BaseException:
