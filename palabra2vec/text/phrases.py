@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Palabra2vecError, UsageError
+from ..errors import UsageError
 from . import phrase_tables as pt
 from .phrase_corpus import IdCorpus
 
