@@ -2,6 +2,7 @@
 
 from .config import TrainConfig, preset
 from .text.corpus import Corpus, tokenize_spanish
+from .text.phrases import Phrases
 from .errors import Palabra2vecError, UnknownWordError, UsageError
 from .vectors.word_vectors import WordVectors
 from .text.vocab import Vocab
@@ -12,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Corpus",
     "Palabra2vecError",
+    "Phrases",
     "TrainConfig",
     "UnknownWordError",
     "UsageError",

@@ -22,6 +22,7 @@ from ..config import PRESETS, SUBSAMPLE_FORMULAS, TrainConfig, preset
 from ..errors import Palabra2vecError, UsageError
 from .common import (CORPUS_FIELDS, PROG, _add_corpus_args, _Parser, _positive_int, add_config_flags,
                      config_overrides, corpus_config)
+from .phrases import add_phrases_parser, add_train_phrase_args, cmd_phrases, phrased_training_corpus
 
 #: Epochs on the built-in corpus when --epochs is not given.
 QUIJOTE_EPOCHS = 20
@@ -53,10 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "together (default %(default)s; see the README, \"Training on several machines\")")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
+    add_train_phrase_args(t)
 
     from .vectors import add_vector_parsers
 
     add_vector_parsers(sub)
+    add_phrases_parser(sub)
 
     st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
                         description="Token and vocabulary counts, top-10 words, and what subsampling does.")
@@ -230,7 +233,8 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     checkpointer = Checkpointer(out, every=every)
     stopper.install()
     try:
-        model = Word2Vec.train(corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
+        phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first
+        model = Word2Vec.train(phrased or corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
                                encoding=args.encoding, data_dir=args.data_dir,
                                resume_from=out if args.resume else None)
     except DivergenceError as e:
@@ -246,6 +250,8 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     finally:
         stopper.uninstall()
     model.save(out)
+    if phrased:
+        phrased.save_into(out)
     if model.info.get("stopped_early"):
         print(f"{PROG}: interrupted after {model.info['epochs_done']} full epochs; model and checkpoint saved "
               f"in {out}/. To continue, run the same command with --resume "
@@ -304,7 +310,8 @@ def _commands() -> dict[str, Any]:
     from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,
-            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve}
+            "evaluate": cmd_evaluate, "export": cmd_export, "plot": cmd_plot, "serve": cmd_serve,
+            "phrases": cmd_phrases}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,7 +79,10 @@ class Corpus:
         m = self.max_sentence_length
         for path in self.files:
             for sentence in file_sentences(path, self.tokenizer, self.lowercase, self.encoding):
-                yield from _split_long(sentence, m)
+                if len(sentence) <= m:  # the common case, without a generator per sentence
+                    yield sentence
+                else:
+                    yield from _split_long(sentence, m)
 
     def shard(self, rank: int, world: int) -> "Shard":
         """Rank ``rank``'s share of this corpus out of ``world`` (see :mod:`palabra2vec.text.shards`)."""
