@@ -15,6 +15,11 @@ from .errors import UsageError
 
 TOKENIZERS = ("spanish", "whitespace", "notebook")
 SUBSAMPLE_FORMULAS = ("word2vec", "notebook")
+SUBSAMPLE_TOTALS = ("vocab", "corpus")
+#: Epochs when none are given: gensim's 5, or 20 on the built-in Don Quijote (384,000 words:
+#: after 5 epochs every vector still points the same way and all neighbours score ~0.99).
+DEFAULT_EPOCHS = 5
+QUIJOTE_EPOCHS = 20
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("auto", "fast", "torch")
 INITS = ("gensim", "word2vec", "xavier")
@@ -49,7 +54,8 @@ class TrainConfig:
     #: gensim (input uniform +-1/dim, output zeros) | word2vec (word2vec.c: +-0.5/dim) | xavier
     init: str = "gensim"
     # optimisation
-    epochs: int = 5
+    #: passes over the corpus; None: DEFAULT_EPOCHS (5), QUIJOTE_EPOCHS (20) on the built-in corpus
+    epochs: int | None = None
     optimizer: str = "sgd"  #: sgd (linear decay alpha -> min_alpha) | adam (constant alpha)
     alpha: float = 0.025  #: initial learning rate
     min_alpha: float = 0.0001  #: final learning rate of the linear decay (sgd)
@@ -63,6 +69,21 @@ class TrainConfig:
     hogwild: bool = False
     seed: int = 1
     chunk_words: int = 65536  #: corpus words per work item handed to a thread
+    # the notebook's data pipeline (palabra2vec.training.notebook); defaults: word2vec.c/gensim
+    #: f in subsampling over: vocab (in-vocabulary tokens) | corpus (every token; the notebook)
+    subsample_total: str = "vocab"
+    #: draw pairs, contexts and negatives once and reuse them every epoch (the notebook;
+    #: torch backend, all examples in memory); default False = drawn afresh every epoch
+    draw_once: bool = False
+    #: never draw id 0 (the most frequent word) as a negative, as the notebook's sampler does
+    noise_skip_first: bool = False
+
+    def resolve(self, builtin_corpus: bool = False) -> "TrainConfig":
+        """A copy with ``epochs`` filled in when it is None: :data:`QUIJOTE_EPOCHS` on the
+        built-in corpus, :data:`DEFAULT_EPOCHS` otherwise. The one place that default lives."""
+        if self.epochs is not None:
+            return self
+        return dataclasses.replace(self, epochs=QUIJOTE_EPOCHS if builtin_corpus else DEFAULT_EPOCHS)
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UsageError` naming the first absurd setting; return self."""
@@ -79,13 +100,15 @@ class TrainConfig:
         need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         need(self.backend in BACKENDS, f"backend must be one of {', '.join(BACKENDS)}")
         need(self.init in INITS, f"init must be one of {', '.join(INITS)}")
+        need(self.subsample_total in SUBSAMPLE_TOTALS, f"subsample total must be one of {', '.join(SUBSAMPLE_TOTALS)}")
+        need(not (self.draw_once and self.backend == "fast"), "draw_once needs the torch backend, not fast")
         need(1 <= self.vector_size <= 10_000, "vector size must be between 1 and 10000")
         need(1 <= self.window <= 1000, "window must be between 1 and 1000")
         need(0 <= self.negative <= 1000, "negative must be between 0 and 1000")
         need(self.negative >= 1, "negative must be at least 1 (negative sampling is the only loss)")
         need(self.min_count >= 1, "min count must be at least 1")
         need(0 <= self.sample < 1, "sample must be in [0, 1)")
-        need(1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
+        need(self.epochs is None or 1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
         need(0 < self.alpha <= 10, "alpha (learning rate) must be in (0, 10]")
         need(0 <= self.min_alpha <= self.alpha, "min alpha must be between 0 and alpha")
         need(1 <= self.batch_size <= 1_000_000, "batch size must be between 1 and 1000000")
@@ -105,7 +128,10 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-#: The course notebook's settings (d2l "Pretraining word2vec").
+#: The course notebook's settings (d2l "Pretraining word2vec"), its data pipeline included:
+#: f over every token, examples drawn once, no negative equal to the most frequent word, and
+#: work items of 1M words so that Don Quijote is one item whose examples are reshuffled
+#: together every epoch, as the notebook's DataLoader does (see training/notebook.py).
 PRESETS: dict[str, dict[str, Any]] = {
     "notebook": dict(
         tokenizer="notebook",
@@ -121,6 +147,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         alpha=0.002,
         epochs=20,
         backend="torch",
+        subsample_total="corpus",
+        draw_once=True,
+        noise_skip_first=True,
+        chunk_words=1 << 20,
     ),
 }
 

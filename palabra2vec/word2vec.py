@@ -77,7 +77,7 @@ class Word2Vec:
         >>> model = Word2Vec.train("mi_corpus.txt", TrainConfig(epochs=5))  # doctest: +SKIP
         >>> model.wv.most_similar("día")  # doctest: +SKIP
         """
-        config = (config or TrainConfig()).validate()
+        config = (config or TrainConfig()).resolve(builtin_corpus=corpus is None).validate()
         t0 = time.perf_counter()
         sentences = as_corpus(corpus, config, encoding, data_dir)
         vocab, encoded = encode_corpus(sentences, config.min_count, workdir)
@@ -85,7 +85,7 @@ class Word2Vec:
         log.info("vocabulary: %d words (min_count %d) from %d corpus words in %.1fs",
                  len(vocab), config.min_count, encoded.raw_words, t_vocab)
         try:
-            trainer = Trainer(vocab, config, callbacks, progress)
+            trainer = Trainer(vocab, config, callbacks, progress, corpus_words=encoded.raw_words)
             for cb in callbacks:  # callbacks that need the trainer (checkpoint.Checkpointer)
                 if hasattr(cb, "attach"):
                     cb.attach(trainer)

@@ -83,14 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_vector_parsers(sub)
 
-    st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
-                        description="Token and vocabulary counts, top-10 words, and what subsampling does.")
-    _add_corpus_args(st)
-    st.add_argument("--min-count", type=_positive_int, default=5)
-    st.add_argument("--sample", type=float, default=1e-4)
-    st.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
-    st.add_argument("--words", nargs="+", default=["que", "mesa"], help="words whose subsampling to show")
-    st.add_argument("--seed", type=_positive_int, default=1)
+    from .stats import add_stats_parser
+
+    add_stats_parser(sub)
     from .plots import add_plot_parser
 
     add_plot_parser(sub)
@@ -273,39 +268,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ..text.encoded import encode_corpus
-    from ..training.sampling import keep_probabilities, subsampled_counts
-    from ..word2vec import as_corpus
-
-    cfg = TrainConfig(min_count=args.min_count)
-    if args.tokenizer:
-        cfg.tokenizer = args.tokenizer
-    if args.lowercase is not None:
-        cfg.lowercase = args.lowercase
-    if args.sample < 0:
-        raise UsageError("sample must be >= 0")
-    sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
-    vocab, enc = encode_corpus(sentences, args.min_count)
-    with enc:
-        print(f"tokens: {enc.raw_words:,} in {enc.n_sentences:,} sentences")
-        print(f"distinct tokens: {enc.n_distinct:,}")
-        print(f"with count >= {args.min_count}: {len(vocab):,} words, {vocab.total:,} tokens")
-        print("top 10: " + ", ".join(f"{w} {c:,}" for w, c in vocab.most_common(10)))
-        keep = keep_probabilities(vocab.counts, args.sample, args.subsample_formula)
-        after = subsampled_counts(enc.chunks(1 << 20), keep, np.random.default_rng(args.seed))
-        print(f"subsampling ({args.subsample_formula} formula, t={args.sample:g}, seed {args.seed}): "
-              f"{vocab.total:,} -> {int(after.sum()):,} tokens")
-        for w in args.words:
-            i = vocab[w]
-            print(f"  {w}: {int(vocab.counts[i]):,} -> {int(after[i]):,} (keep probability {keep[i]:.4f})")
-    return 0
-
-
 def _commands() -> dict[str, Any]:
     from .plots import cmd_plot
+    from .stats import cmd_stats
     from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,

@@ -434,7 +434,7 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     from .train import Trainer, resolve_device
     from ..word2vec import Word2Vec
 
-    config = config.validate()
+    config = config.resolve(builtin_corpus=corpus is None).validate()
     device = resolve_device(config.device)
     init(device)
     rank, world = dist.get_rank(), dist.get_world_size()

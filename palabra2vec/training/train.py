@@ -22,12 +22,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import fast
+from . import fast, notebook
 from .backends import FastBackend, init_tables
 from ..config import TrainConfig
 from ..text.encoded import EncodedCorpus
 from ..errors import UsageError
-from .sampling import NoiseDistribution, keep_probabilities
 from ..text.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -147,18 +146,28 @@ class Trainer:
         config: TrainConfig,
         callbacks: Sequence[Any] = (),
         progress: bool = True,
+        corpus_words: int | None = None,
     ) -> None:
         self.vocab = vocab
-        self.config = config.validate()
+        self.config = config = config.resolve().validate()
         self.callbacks = list(callbacks)
         self.progress = progress
         self.device = resolve_device(config.device)
         self.backend_name = resolve_backend(config, self.device)
-        self.keep = keep_probabilities(vocab.counts, config.sample, config.subsample_formula)
-        self.noise = NoiseDistribution(vocab.counts, config.ns_exponent)
+        if config.draw_once:  # the notebook's pipeline runs on the torch backend only
+            self.backend_name = "torch"
+        #: keep probabilities (filled in by train() when f counts every corpus token and
+        #: corpus_words is not given) and the noise distribution; see training/notebook.py
+        self.keep = notebook.subsample_keep(vocab.counts, corpus_words or vocab.total, config)
+        self._keep_total = corpus_words
+        self.noise = notebook.noise_distribution(vocab.counts, config)
         syn0, syn1 = init_tables(len(vocab), config.vector_size, config.init, config.seed)
         if self.backend_name == "fast":
             self.backend: Backend = FastBackend(config, self.keep, self.noise, syn0, syn1)
+        elif config.draw_once:
+            from .notebook_backend import DrawOnceBackend
+
+            self.backend = DrawOnceBackend(config, self.device, self.keep, self.noise, syn0, syn1)
         else:
             from .torch_backend import TorchBackend
 
@@ -199,6 +208,8 @@ class Trainer:
     def train(self, corpus: EncodedCorpus) -> TrainState:
         """Train for ``config.epochs`` epochs over ``corpus``; return the final state."""
         c, st = self.config, self.state
+        if c.subsample_total == "corpus" and self._keep_total is None:  # backends share the array
+            self.keep[:] = notebook.subsample_keep(self.vocab.counts, corpus.raw_words, c)
         st.words_total = corpus.n_words * c.epochs
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
         threads = c.threads if self.backend_name == "fast" else 1
