@@ -155,6 +155,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+def describe_preset(name: str) -> str:
+    """What a preset sets, as ``key=value`` pairs (for ``--help``)."""
+    return ", ".join(f"{k}={v}" for k, v in PRESETS[name].items())
+
+
 def preset(name: str, **overrides: Any) -> TrainConfig:
     """A :class:`TrainConfig` from a named preset, with ``overrides`` applied."""
     if name not in PRESETS:

@@ -112,6 +112,12 @@ class Word2Vec:
             words_per_second_train=round(state.words_per_second, 1),
             torch_version=_torch_version(),
         )
+        from .vectors.health import collapse_warning, mean_random_cosine
+
+        info["mean_random_cosine"] = round(mean_random_cosine(inp), 4)
+        warning = None if state.stop else collapse_warning(inp, config.epochs)
+        if warning:
+            log.warning(warning)
         return cls(config, vocab, inp, out, info, state.history)
 
     @property

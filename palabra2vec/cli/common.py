@@ -34,4 +34,5 @@ def _add_corpus_args(p: argparse.ArgumentParser) -> None:
                    help="keep the case of words (spanish tokenizer)")
     p.add_argument("--encoding", default=None, help="text encoding (default: UTF-8, Latin-1 if not UTF-8)")
     p.add_argument("--data-dir", default=None,
-                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA)")
+                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA; "
+                        "default: download once and cache)")

@@ -18,14 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import BACKENDS, INITS, OPTIMIZERS, SUBSAMPLE_FORMULAS, TOKENIZERS, PRESETS, TrainConfig, preset
+from ..config import (BACKENDS, DEFAULT_EPOCHS, INITS, OPTIMIZERS, PRESETS, QUIJOTE_EPOCHS, SUBSAMPLE_FORMULAS,
+                      TOKENIZERS, TrainConfig, describe_preset, preset)
 from ..errors import Palabra2vecError, UsageError
 from .common import PROG, _add_corpus_args, _Parser, _positive_int
 
-#: Epochs on the built-in corpus when --epochs is not given.
-QUIJOTE_EPOCHS = 20
-#: Words whose neighbours ``train`` shows when they are in the vocabulary.
-PROBE_WORDS = ("día", "caballero", "sancho", "dulcinea", "mano")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_args(t)
     t.add_argument("-o", "--output", default="palabra2vec-model", help="model directory to write (default: %(default)s)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model directory")
-    t.add_argument("--preset", choices=sorted(PRESETS), help="notebook: the course notebook's settings")
+    t.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="start from a preset; flags given override it. "
+                        + "; ".join(f"{n}: {describe_preset(n)}" for n in sorted(PRESETS))
+                        + " (the notebook's pipeline: README 'The notebook preset') (default: none)")
     d = TrainConfig()
     for flag, typ, help_ in [
         ("--vector-size", _positive_int, f"embedding dimension (default {d.vector_size})"),
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--ns-exponent", float, f"noise distribution exponent (default {d.ns_exponent})"),
         ("--min-count", _positive_int, f"ignore words seen fewer times (default {d.min_count})"),
         ("--sample", float, f"subsampling threshold t, 0 to disable (default {d.sample:g})"),
-        ("--epochs", _positive_int, f"passes over the corpus (default {d.epochs}; {QUIJOTE_EPOCHS} on the built-in Don Quijote)"),
+        ("--epochs", _positive_int, f"passes over the corpus (default {DEFAULT_EPOCHS}; {QUIJOTE_EPOCHS} on the built-in Don Quijote)"),
         ("--batch-size", _positive_int, f"centers per minibatch, torch backend (default {d.batch_size})"),
         ("--alpha", float, f"initial learning rate (default {d.alpha}; adam: 0.002 in the notebook preset)"),
         ("--min-alpha", float, f"final learning rate of the SGD decay (default {d.min_alpha})"),
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the interrupted run whose checkpoint is in --output")
     t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
                    help="under torchrun: combine the ranks' table updates every WORDS words, all ranks "
-                        "together (default %(default)s; see docs/readme-distributed.md)")
+                        "together (default %(default)s; see the README, 'Training on several machines')")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
 
@@ -99,12 +99,9 @@ _CONFIG_FIELDS = ["tokenizer", "lowercase", "vector_size", "window", "negative",
 
 def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     overrides = {f: getattr(args, f) for f in _CONFIG_FIELDS if getattr(args, f, None) is not None}
-    if not getattr(args, "corpus", None) and not args.preset and "epochs" not in overrides:
-        # Don Quijote is small (384k words): gensim's 5 epochs leave every vector pointing the
-        # same way (all neighbours ~0.99); the notebook's 20 give meaningful neighbours.
-        overrides["epochs"] = QUIJOTE_EPOCHS
     config = preset(args.preset, **overrides) if args.preset else TrainConfig(**overrides)
-    return config.validate()
+    # epochs left unset: the library's default for this corpus (TrainConfig.resolve)
+    return config.resolve(builtin_corpus=not getattr(args, "corpus", None)).validate()
 
 
 def _print_neighbours(wv: Any, words: Sequence[str], topn: int = 5) -> None:
@@ -231,7 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     corpus = args.corpus or None
     stopper = _StopOnSignal()
-    checkpointer = Checkpointer(out, every=every)
+    checkpointer = Checkpointer(out, every=every, keep_when_done=True)  # removed below, once the model is saved
     stopper.install()
     try:
         model = Word2Vec.train(corpus, config, callbacks=[checkpointer, stopper, training_log], progress=not args.quiet,
@@ -253,15 +250,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     total = time.perf_counter() - t0
     info = model.info
     print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
-    print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs in {total:.1f}s "
-          f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
+    if args.resume:  # seconds_train also counts the runs before the interruption
+        took = (f"in {total:.1f}s this run (training {info['seconds_train']:.1f}s over all runs, "
+                "the interrupted ones included, ")
+    else:
+        took = f"in {total:.1f}s (training {info['seconds_train']:.1f}s, "
+    print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs {took}"
+          f"{info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
     if args.plot:
         from .plots import write_loss_plot
 
         write_loss_plot(out)
     wv = model.wv
-    probes = [w for w in PROBE_WORDS if w in wv][:3] or wv.index_to_key[100:103]
+    from ..vectors.health import probe_words
+
+    probes = probe_words(wv.index_to_key)
     if probes:
         print("nearest neighbours:")
         _print_neighbours(wv, probes)
