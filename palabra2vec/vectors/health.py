@@ -44,8 +44,9 @@ def collapse_warning(vectors: np.ndarray, epochs: int, threshold: float = COLLAP
 
 
 def probe_words(index_to_key: Sequence[str], n: int = 3, skip: int = 20, min_len: int = 5) -> list[str]:
-    """``n`` frequent words of the vocabulary to show neighbours for: past the ``skip`` most
-    frequent (mostly function words), made of letters, at least ``min_len`` long; the most
-    frequent words when none qualify."""
-    words = [w for w in index_to_key[skip:] if len(w) >= min_len and w.isalpha()][:n]
-    return words or list(index_to_key[:n])
+    """``n`` frequent words of the vocabulary to show neighbours for: words of letters at
+    least ``min_len`` long, the most frequent ones past the first ``skip`` (mostly function
+    words) first, then earlier ones; the ``n`` most frequent words when none qualify."""
+    good = [i for i, w in enumerate(index_to_key) if len(w) >= min_len and w.isalpha()]
+    chosen = ([i for i in good if i >= skip] + [i for i in good if i < skip])[:n]
+    return [index_to_key[i] for i in sorted(chosen)] or list(index_to_key[:n])
