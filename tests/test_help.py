@@ -3,6 +3,7 @@ a help text or the README names exists."""
 
 import argparse
 import re
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,24 @@ def test_what_the_readme_imports_exists():
                 except ImportError:
                     broken.append(f"{module}.{n}")
     assert not broken, f"README.md imports what does not exist: {broken}"
+
+
+def test_what_the_readme_examples_write_is_ignored_by_git():
+    """Model directories, exports and figures that the README's commands write into the
+    checkout are covered by .gitignore (figures meant for docs/ excepted)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    outputs = set(re.findall(r"(?:-o|--output) ([\w./-]+)", text))
+    outputs |= set(re.findall(r'(?:\.save|TrainingLog|Checkpointer)\("([^"]+)"', text))
+    outputs |= set(re.findall(r'"([\w-]+\.(?:png|svg))"', text))
+    outputs = {o for o in outputs if not o.isupper() and not o.split(".")[0].isupper() and not o.startswith("docs/")}
+    assert {"quijote-model.bin", "loss.png", "mi-modelo", "dia.svg"} <= outputs
+    # a name without a suffix is a directory (a model, the projector's): git needs the slash
+    outputs = {o if "." in Path(o).name else o + "/" for o in outputs}
+    r = subprocess.run(["git", "check-ignore", "--no-index", *sorted(outputs)], cwd=ROOT, capture_output=True, text=True)
+    ignored = set(r.stdout.split())
+    assert outputs <= ignored, f"not ignored by .gitignore: {sorted(outputs - ignored)}"
