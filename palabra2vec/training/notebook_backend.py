@@ -7,7 +7,7 @@ Selected by ``TrainConfig.draw_once`` (``--preset notebook``); see
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import logging
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from .model import masked_bce_loss
 from .notebook import Examples, draw_examples
 from .sampling import NoiseDistribution
 from .torch_backend import TorchBackend, sparse_sgd_step
+
+log = logging.getLogger(__name__)
 
 
 def _digest(chunk: np.ndarray, size: int) -> bytes:
@@ -54,6 +56,8 @@ class DrawOnceBackend(TorchBackend):
             cfg = self.config
             ex = draw_examples(chunk, self.keep, self.noise, cfg.window, cfg.negative, chunk_rng(cfg.seed, chunk))
             self._examples[key] = ex
+            log.info("drawn once, reused every epoch: %s centers, %s center-context pairs",
+                     f"{len(ex):,}", f"{int(ex.mask.sum()):,}")
         return ex
 
     def train_chunk(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int) -> tuple[float, int]:
