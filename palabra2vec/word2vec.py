@@ -115,6 +115,10 @@ class Word2Vec:
         from .vectors.health import collapse_warning, mean_random_cosine
 
         info["mean_random_cosine"] = round(mean_random_cosine(inp), 4)
+        # the figure the course notebook prints: its loss accumulator is never reset, so its
+        # "loss" is the mean over every epoch (exactly this when examples are drawn once)
+        losses = [h["loss"] for h in state.history]
+        info["mean_loss_all_epochs"] = float(np.mean(losses)) if losses else float("nan")
         warning = None if state.stop else collapse_warning(inp, config.epochs)
         if warning:
             log.warning(warning)

@@ -119,6 +119,7 @@ def test_draw_once_refuses_the_fast_backend_and_trains(tiny_corpus):
                                            threads=1), progress=False)
     losses = [h["loss"] for h in m.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
+    assert m.info["mean_loss_all_epochs"] == pytest.approx(sum(losses) / 3)  # the notebook's printed figure
     assert m.config.draw_once and m.config.subsample_total == "corpus" and m.config.noise_skip_first
 
 
@@ -150,3 +151,16 @@ def test_notebook_preset_on_quijote_matches_the_notebook():
         low = subsample_keep(vocab.counts, enc.raw_words, preset("notebook", subsample_total="vocab"))
         _, p_low = count_pairs(enc.chunks(1 << 20), low, cfg.window, np.random.default_rng(0))
         assert abs(p_low - 270_000) < 5_000
+
+
+def test_train_preset_notebook_on_the_command_line(tiny_corpus, tmp_path, capsys):
+    from palabra2vec.cli.main import main
+
+    out = tmp_path / "m"
+    assert main(["train", str(tiny_corpus), "--preset", "notebook", "--tokenizer", "spanish", "--min-count", "1",
+                 "--epochs", "2", "--vector-size", "8", "-o", str(out), "-q", "--no-plot"]) == 0
+    text = capsys.readouterr().out
+    assert "backend torch on cpu" in text
+    line = next(x for x in text.splitlines() if x.startswith("mean loss over all 2 epochs"))
+    history = Word2Vec.load(out).history
+    assert f"{(history[0]['loss'] + history[1]['loss']) / 2:.4f}" in line

@@ -258,6 +258,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs {took}"
           f"{info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
+    if config.draw_once:  # the notebook's pipeline: also the loss figure the notebook prints
+        print(f"mean loss over all {info['epochs_done']} epochs {info['mean_loss_all_epochs']:.4f} "
+              "(what the notebook prints as its loss: its accumulator is never reset between epochs)")
     if args.plot:
         from .plots import write_loss_plot
 
