@@ -164,3 +164,26 @@ def test_train_preset_notebook_on_the_command_line(tiny_corpus, tmp_path, capsys
     line = next(x for x in text.splitlines() if x.startswith("mean loss over all 2 epochs"))
     history = Word2Vec.load(out).history
     assert f"{(history[0]['loss'] + history[1]['loss']) / 2:.4f}" in line
+
+
+def test_draw_once_stop_and_resume_is_exact(tmp_path):
+    """The examples depend on (seed, chunk), not on the epoch: a resumed run draws them again,
+    identical, and ends with the uninterrupted run's vectors."""
+    from palabra2vec.training.checkpoint import Checkpointer
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(60)]
+    sents = [[words[j] for j in rng.integers(0, 60, size=n)] for n in rng.integers(2, 12, size=600)]
+    cfg = preset("notebook", min_count=1, epochs=3, threads=1, vector_size=8, chunk_words=1024)
+
+    class StopAt:
+        def on_chunk_end(self, st):
+            if (st.epoch, st.item) == (2, 1):
+                st.stop = True
+
+    full = Word2Vec.train(sents, cfg, progress=False)
+    part = Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9), StopAt()], progress=False)
+    assert part.info["stopped_early"] and not np.array_equal(part.input, full.input)
+    resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
+    assert np.array_equal(resumed.input, full.input) and np.array_equal(resumed.output, full.output)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
