@@ -35,6 +35,8 @@ def test_probe_words_are_frequent_words_of_the_corpus():
     assert probe_words(keys, n=3, skip=0) == ["sancho", "caballero", "quijote"]
     assert probe_words(keys, n=2, skip=100) == ["sancho", "caballero"]  # small vocabulary: earlier words
     assert probe_words(["a", "b", "c", "d"], n=2) == ["a", "b"]  # nothing qualifies
+    bands = ["aa", "bb", "ccccc", "ddddd", "ee", "ff", "ggggg", "hh"]
+    assert probe_words(bands, n=2, skip=2) == ["ccccc", "ggggg"]  # ranks >= 2 and >= 6: two frequency bands
 
 
 def test_five_epochs_on_quijote_warn(caplog):

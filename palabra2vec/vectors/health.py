@@ -44,9 +44,18 @@ def collapse_warning(vectors: np.ndarray, epochs: int, threshold: float = COLLAP
 
 
 def probe_words(index_to_key: Sequence[str], n: int = 3, skip: int = 20, min_len: int = 5) -> list[str]:
-    """``n`` frequent words of the vocabulary to show neighbours for: words of letters at
-    least ``min_len`` long, the most frequent ones past the first ``skip`` (mostly function
-    words) first, then earlier ones; the ``n`` most frequent words when none qualify."""
+    """``n`` frequent words of the vocabulary to show neighbours for, from different
+    frequency bands: the first word made of letters and at least ``min_len`` long at rank
+    ``skip`` or later (past most function words), at ``3 * skip`` or later, ``9 * skip``...
+    A small vocabulary fills up with the other such words (later ranks first); the ``n``
+    most frequent words when none qualify. Returned in frequency order."""
     good = [i for i, w in enumerate(index_to_key) if len(w) >= min_len and w.isalpha()]
-    chosen = ([i for i in good if i >= skip] + [i for i in good if i < skip])[:n]
+    chosen: list[int] = []
+    for k in range(n):
+        start = skip * 3 ** k
+        pick = next((i for i in good if i >= start and i not in chosen), None)
+        if pick is not None:
+            chosen.append(pick)
+    rest = [i for i in good if i >= skip and i not in chosen] + [i for i in good if i < skip and i not in chosen]
+    chosen += rest[:n - len(chosen)]
     return [index_to_key[i] for i in sorted(chosen)] or list(index_to_key[:n])
