@@ -15,8 +15,8 @@ word2vec" on Don Quijote) makes three other choices, each selected by a
   before training, and the same examples are reused every epoch in a new random order (the
   notebook's ``DataLoader(shuffle=True)`` over a fixed dataset). Redrawing every epoch, the
   default, shows the model more distinct pairs; reusing them lets it fit those pairs
-  better, hence a lower training loss. Draw-once holds every example in memory (about 240
-  bytes per kept token with window 5 and 5 negatives): it is meant for a book, not a
+  better, hence a lower training loss. Draw-once holds every example in memory (about 300
+  bytes per center with window 5 and 5 negatives): it is meant for a book, not a
   corpus of billions of words. Torch backend only.
 """
 
