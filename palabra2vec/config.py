@@ -15,6 +15,11 @@ from .errors import UsageError
 
 TOKENIZERS = ("spanish", "whitespace", "notebook")
 SUBSAMPLE_FORMULAS = ("word2vec", "notebook")
+SUBSAMPLE_TOTALS = ("vocab", "corpus")
+#: Epochs when none are given: gensim's 5, or 20 on the built-in Don Quijote (384,000 words:
+#: after 5 epochs every vector still points the same way and all neighbours score ~0.99).
+DEFAULT_EPOCHS = 5
+QUIJOTE_EPOCHS = 20
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("auto", "fast", "torch", "batched")
 INITS = ("gensim", "word2vec", "xavier")
@@ -29,15 +34,17 @@ def default_threads() -> int:
 
 
 def _opt(default: Any, help: str, *, choices: tuple[str, ...] | None = None, cli: bool = True,
-         resume_free: bool = False, default_factory: Any = None, shown: str | None = None) -> Any:
+         resume_free: bool = False, default_factory: Any = None, shown: str | None = None,
+         kind: type | None = None) -> Any:
     """A config field with what the command line needs to know about it, kept beside it.
 
     ``help`` becomes the ``train`` flag's help (``--field-name``), ``choices`` its allowed
     values, ``shown`` the default as the help shows it (else the default itself);
     ``resume_free`` fields may differ on ``--resume`` (they do not change the result's
-    meaning); ``cli=False`` fields have no flag.
+    meaning); ``cli=False`` fields have no flag; ``kind`` is the flag's type when the default
+    (None) does not say it.
     """
-    meta = {"help": help, "choices": choices, "cli": cli, "resume_free": resume_free, "shown": shown}
+    meta = {"help": help, "choices": choices, "cli": cli, "resume_free": resume_free, "shown": shown, "kind": kind}
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -71,7 +78,8 @@ class TrainConfig:
     init: str = _opt("gensim", "starting tables: gensim (input U(-1/D, 1/D), output 0), "
                      "word2vec (word2vec.c: U(-0.5/D, 0.5/D)) or xavier (the notebook)", choices=INITS)
     # optimisation
-    epochs: int = _opt(5, "passes over the corpus", shown="5; 20 on the built-in Don Quijote")
+    epochs: int | None = _opt(None, "passes over the corpus (None: DEFAULT_EPOCHS, QUIJOTE_EPOCHS on the built-in "
+                              "corpus, see resolve)", kind=int, shown=f"{DEFAULT_EPOCHS}; {QUIJOTE_EPOCHS} on the built-in Don Quijote")
     optimizer: str = _opt("sgd", "sgd (linear decay alpha -> min_alpha) or adam (constant alpha)", choices=OPTIMIZERS)
     alpha: float = _opt(0.025, "initial learning rate", shown="0.025; 0.002 in the notebook preset")
     min_alpha: float = _opt(0.0001, "final learning rate of the SGD decay")
@@ -88,6 +96,21 @@ class TrainConfig:
                          "deterministic rounds (same seed and threads, same vectors)", resume_free=True)
     seed: int = _opt(1, "random seed")
     chunk_words: int = _opt(65536, "corpus words per work item handed to a thread", cli=False)
+    # the notebook's data pipeline (palabra2vec.training.notebook); defaults: word2vec.c/gensim
+    subsample_total: str = _opt("vocab", "what f in subsampling counts: vocab (in-vocabulary tokens; word2vec.c, "
+                                "gensim) or corpus (every token, subsampling before dropping rare words; the notebook)",
+                                choices=SUBSAMPLE_TOTALS)
+    draw_once: bool = _opt(False, "torch backend: draw pairs, contexts and negatives once and reuse them every "
+                           "epoch, as the notebook (all examples in memory); default: drawn afresh every epoch")
+    noise_skip_first: bool = _opt(False, "never draw the most frequent word (id 0) as a negative, as the "
+                                  "notebook's sampler does")
+
+    def resolve(self, builtin_corpus: bool = False) -> "TrainConfig":
+        """A copy with ``epochs`` filled in when it is None: :data:`QUIJOTE_EPOCHS` on the
+        built-in corpus, :data:`DEFAULT_EPOCHS` otherwise. The one place that default lives."""
+        if self.epochs is not None:
+            return self
+        return dataclasses.replace(self, epochs=QUIJOTE_EPOCHS if builtin_corpus else DEFAULT_EPOCHS)
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UsageError` naming the first absurd setting; return self."""
@@ -104,13 +127,15 @@ class TrainConfig:
         need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         need(self.backend in BACKENDS, f"backend must be one of {', '.join(BACKENDS)}")
         need(self.init in INITS, f"init must be one of {', '.join(INITS)}")
+        need(self.subsample_total in SUBSAMPLE_TOTALS, f"subsample total must be one of {', '.join(SUBSAMPLE_TOTALS)}")
+        need(not (self.draw_once and self.backend == "fast"), "draw_once needs the torch backend, not fast")
         need(1 <= self.vector_size <= 10_000, "vector size must be between 1 and 10000")
         need(1 <= self.window <= 1000, "window must be between 1 and 1000")
         need(0 <= self.negative <= 1000, "negative must be between 0 and 1000")
         need(self.negative >= 1, "negative must be at least 1 (negative sampling is the only loss)")
         need(self.min_count >= 1, "min count must be at least 1")
         need(0 <= self.sample < 1, "sample must be in [0, 1)")
-        need(1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
+        need(self.epochs is None or 1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
         need(0 < self.alpha <= 10, "alpha (learning rate) must be in (0, 10]")
         need(0 <= self.min_alpha <= self.alpha, "min alpha must be between 0 and alpha")
         need(1 <= self.batch_size <= 1_000_000, "batch size must be between 1 and 1000000")
@@ -140,7 +165,10 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-#: The course notebook's settings (d2l "Pretraining word2vec").
+#: The course notebook's settings (d2l "Pretraining word2vec"), its data pipeline included:
+#: f over every token, examples drawn once, no negative equal to the most frequent word, and
+#: work items of 1M words so that Don Quijote is one item whose examples are reshuffled
+#: together every epoch, as the notebook's DataLoader does (see training/notebook.py).
 PRESETS: dict[str, dict[str, Any]] = {
     "notebook": dict(
         tokenizer="notebook",
@@ -156,8 +184,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         alpha=0.002,
         epochs=20,
         backend="torch",
+        subsample_total="corpus",
+        draw_once=True,
+        noise_skip_first=True,
+        chunk_words=1 << 20,
     ),
 }
+
+
+def describe_preset(name: str) -> str:
+    """What a preset sets, as ``key=value`` pairs (for ``--help``)."""
+    return ", ".join(f"{k}={v}" for k, v in PRESETS[name].items())
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:

@@ -261,37 +261,41 @@ def loss(
         raise Palabra2vecError("the training log has no rows yet: nothing to plot")
     x = data["progress"]
     fig = _figure(size, dpi)
+    # small figures get smaller text (9 pt at the default 900x650 px, at least 6 pt)
+    fs = float(np.clip(9 * min(size[0] / 900, size[1] / 650), 6, 9))
     ax_l, ax_w = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     if chunk.any():
         ax_l.plot(x[chunk], data["loss"][chunk], color=ORIGINAL, lw=1, alpha=0.8,
-                  label="running mean within the epoch, per chunk")
+                  label="running mean in the epoch, per chunk")
         wps = data["words_per_second"][chunk]
-        ax_w.plot(x[chunk], wps, color=ORIGINAL, lw=0.6, alpha=0.35, label="per chunk (over the last chunks)")
-        ax_w.plot(x[chunk], _smooth(wps, 9), color=ORIGINAL, lw=1.8, label="per chunk, smoothed")
+        ax_w.plot(x[chunk], wps, color=ORIGINAL, lw=0.6, alpha=0.35, label="per chunk")
+        ax_w.plot(x[chunk], _smooth(wps, 9), color=ORIGINAL, lw=1.8, label="smoothed")
     if epoch.any():
-        ax_l.plot(x[epoch], data["loss"][epoch], "o-", color=SUBSAMPLED, lw=2, ms=6, label="end of epoch")
-        ax_w.plot(x[epoch], data["words_per_second"][epoch], "o", color=SUBSAMPLED, ms=6, label="epoch mean")
+        ax_l.plot(x[epoch], data["loss"][epoch], "o-", color=SUBSAMPLED, lw=2, ms=6 * fs / 9, label="end of epoch")
+        ax_w.plot(x[epoch], data["words_per_second"][epoch], "o", color=SUBSAMPLED, ms=6 * fs / 9, label="epoch mean")
         last = np.flatnonzero(epoch)[-1]
         ax_l.annotate(f"{data['loss'][last]:.4f}", (x[last], data["loss"][last]), xytext=(0, 8),
-                      textcoords="offset points", ha="center", color=SUBSAMPLED, fontsize=9)
+                      textcoords="offset points", ha="right", color=SUBSAMPLED, fontsize=fs)
     for e in range(1, int(np.nanmax(x)) + 1 if np.isfinite(np.nanmax(x)) else 1):
         for a in (ax_l, ax_w):
             a.axvline(e, color="0.85", lw=0.8, zorder=0)
-    ax_l.set_ylabel("loss (BCE per scored pair)")
-    ax_l.legend(frameon=False, fontsize=9)
-    ax_l.grid(axis="y", alpha=0.3)
-    ax_w.set_ylabel("corpus words / s")
-    ax_w.set_xlabel("epochs")
+    ax_l.set_ylabel("loss (BCE)", fontsize=fs)
+    ax_w.set_ylabel("corpus words/s", fontsize=fs)
+    ax_w.set_xlabel("epochs", fontsize=fs)
     from matplotlib.ticker import MaxNLocator
 
     ax_w.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_w.set_ylim(bottom=0)
     ax_w.yaxis.set_major_formatter(_human_formatter())
-    ax_w.legend(frameon=False, fontsize=9, loc="lower right")
-    ax_w.grid(axis="y", alpha=0.3)
+    for a in (ax_l, ax_w):
+        a.tick_params(labelsize=fs)
+        a.grid(axis="y", alpha=0.3)
+        if a.get_legend_handles_labels()[0]:  # above the axes, in one row: never over a curve
+            a.legend(frameon=False, fontsize=fs, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
+                     borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
     secs = data["seconds"][np.isfinite(data["seconds"])]
     tail = f", {secs[-1]:.1f} s" if secs.size else ""
-    ax_l.set_title(f"Training: {int(epoch.sum())} epoch(s){tail}", fontsize=11)
+    fig.suptitle(f"Training: {int(epoch.sum())} epoch(s){tail}", fontsize=fs + 2)
     return fig
 
 

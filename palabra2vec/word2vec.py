@@ -88,7 +88,7 @@ class Word2Vec:
         >>> model = Word2Vec.train("mi_corpus.txt", TrainConfig(epochs=5))  # doctest: +SKIP
         >>> model.wv.most_similar("día")  # doctest: +SKIP
         """
-        config = (config or TrainConfig()).validate()
+        config = (config or TrainConfig()).resolve(builtin_corpus=corpus is None).validate()
         t0 = time.perf_counter()
         sentences = as_corpus(corpus, config, encoding, data_dir)
         vocab, encoded = encode_corpus(sentences, config.min_count, workdir)
@@ -96,7 +96,7 @@ class Word2Vec:
         log.info("vocabulary: %d words (min_count %d) from %d corpus words in %.1fs",
                  len(vocab), config.min_count, encoded.raw_words, t_vocab)
         try:
-            trainer = Trainer(vocab, config, callbacks, progress)
+            trainer = Trainer(vocab, config, callbacks, progress, corpus_words=encoded.raw_words)
             for cb in callbacks:  # callbacks that need the trainer (checkpoint.Checkpointer)
                 if hasattr(cb, "attach"):
                     cb.attach(trainer)
@@ -123,6 +123,17 @@ class Word2Vec:
             words_per_second_train=round(state.words_per_second, 1),
             torch_version=_torch_version(),
         )
+        from .vectors.health import collapse_warning, mean_random_cosine
+
+        vectors = word_vectors(config, vocab, tables).vectors
+        info["mean_random_cosine"] = round(mean_random_cosine(vectors), 4)
+        # the figure the course notebook prints: its loss accumulator is never reset, so its
+        # "loss" is the mean over every epoch (exactly this when examples are drawn once)
+        losses = [h["loss"] for h in state.history]
+        info["mean_loss_all_epochs"] = float(np.mean(losses)) if losses else float("nan")
+        warning = None if state.stop else collapse_warning(vectors, config.epochs)
+        if warning:
+            log.warning(warning)
         return cls(config, vocab, tables, info, state.history)
 
     @property

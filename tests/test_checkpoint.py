@@ -78,13 +78,31 @@ def test_stop_mid_epoch_and_resume_is_exact(tmp_path, backend, optimizer, alpha,
 def test_epoch_end_checkpoint_points_at_next_epoch(tmp_path):
     sents = _sentences(4000)
     cfg = TrainConfig(min_count=1, epochs=2, threads=1, vector_size=8, chunk_words=1024)
-    Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9)], progress=False)
+    Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9, keep_when_done=True)], progress=False)
     tensors, meta = read_checkpoint(tmp_path)
     assert (meta["position"]["epoch"], meta["position"]["item"]) == (3, 0)
     assert [h["epoch"] for h in meta["history"]] == [1, 2]
     assert tensors["input"].shape == (meta["vocab_size"], 8)
     with safe_open(str(tmp_path / CHECKPOINT), "pt") as f:  # plain JSON metadata, no pickle
         assert json.loads(f.metadata()["config"])["vector_size"] == 8
+
+
+def test_finished_run_leaves_no_checkpoint_but_a_stopped_one_does(tmp_path):
+    """A finished run has nothing to resume: the Python Checkpointer removes its file, as
+    the command line does (the CLI keeps it until the model is saved: keep_when_done)."""
+    cfg = TrainConfig(min_count=1, epochs=2, threads=1, vector_size=8, chunk_words=1024)
+    seen = []
+
+    class Spy(Checkpointer):
+        def on_epoch_end(self, st):
+            super().on_epoch_end(st)
+            seen.append((self.directory / CHECKPOINT).is_file())
+
+    Word2Vec.train(_sentences(4000), cfg, callbacks=[Spy(tmp_path / "a", every=1e9)], progress=False)
+    assert seen == [True, True] and not (tmp_path / "a" / CHECKPOINT).exists()
+    Word2Vec.train(_sentences(4000), cfg, callbacks=[Checkpointer(tmp_path / "b", every=1e9), _StopAt(1, 1)],
+                   progress=False)
+    assert (tmp_path / "b" / CHECKPOINT).is_file()
 
 
 def test_timed_checkpoint_with_threads_is_taken_when_quiescent(tmp_path):
@@ -113,7 +131,7 @@ def test_resume_refuses_another_corpus(tmp_path):
 
 def test_damaged_checkpoint_is_a_clear_error(tmp_path):
     cfg = TrainConfig(min_count=1, epochs=1, threads=1, vector_size=8)
-    Word2Vec.train(_sentences(2000), cfg, callbacks=[Checkpointer(tmp_path)], progress=False)
+    Word2Vec.train(_sentences(2000), cfg, callbacks=[Checkpointer(tmp_path, keep_when_done=True)], progress=False)
     p = tmp_path / CHECKPOINT
     p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
     with pytest.raises(Palabra2vecError, match="damaged or truncated"):
@@ -185,6 +203,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_vectors(cli_corpus, uninterr
     assert pos is not None and pos["epoch"] <= 6
     r = _cli(["train", str(cli_corpus), *ARGS, "-o", str(out), "--resume"])
     assert r.returncode == 0, r.stderr
+    assert "s this run (training " in r.stdout and "s over all runs, the interrupted ones included" in r.stdout
     a, b = load_model(uninterrupted), load_model(out)
     # one thread: every random draw depends only on (seed, epoch, item), so equality is exact
     assert np.array_equal(a.tables["input"], b.tables["input"])

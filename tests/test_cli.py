@@ -76,3 +76,55 @@ def test_python_dash_m_is_the_same_command(tiny_corpus, tmp_path):
     if exe.exists():
         h2 = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
         assert h2.stdout == h1.stdout
+
+
+def test_similar_falls_back_to_the_lower_case_word(tiny_corpus, tmp_path, capsys):
+    out = tmp_path / "model"
+    _train_tiny(tiny_corpus, out)
+    capsys.readouterr()
+    assert main(["similar", str(out), "Caballero", "--topn", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "palabra2vec: note: 'Caballero' is not in the vocabulary; using 'caballero'\n"
+    assert len(captured.out.strip().splitlines()) == 2
+    assert main(["analogy", str(out), "Caballero", "escudero", "Día", "--topn", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("caballero : escudero :: día : ?") and captured.err.count("note:") == 2
+    assert main(["similar", str(out), "Caballeros"]) == 2  # neither form known: the usual error
+    assert "'Caballeros' is not in the vocabulary" in capsys.readouterr().err
+
+
+def test_plot_words_takes_word2vec_files(tiny_corpus, tmp_path, capsys):
+    out = tmp_path / "model"
+    _train_tiny(tiny_corpus, out)
+    for fmt, name in (("word2vec-binary", "v.bin"), ("word2vec-text", "v.txt")):
+        assert main(["export", str(out), "--format", fmt, "-o", str(tmp_path / name)]) == 0
+        png = tmp_path / f"{name}.png"
+        assert main(["plot", "words", str(tmp_path / name), "Caballero", "--neighbours", "3", "-o", str(png)]) == 0
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "using 'caballero'" in capsys.readouterr().err
+
+
+def test_train_probes_frequent_words_of_the_corpus(tmp_path, capsys):
+    p = tmp_path / "en.txt"
+    p.write_text("the knight rode a horse and the squire walked beside the horse.\n" * 30, encoding="utf-8")
+    assert main(["train", str(p), "-o", str(tmp_path / "m"), "--min-count", "1", "--sample", "0", "--epochs", "1",
+                 "--vector-size", "8", "-q", "--no-plot"]) == 0
+    text = capsys.readouterr().out
+    probes = [line.split("->")[0].strip() for line in text.splitlines() if "->" in line]
+    assert probes == ["horse", "knight", "squire"]  # words of this corpus, not día/caballero/sancho
+
+
+def test_stats_preset_notebook_prints_pairs_per_epoch(quijote, capsys):
+    assert main(["stats", "--data-dir", str(quijote.parent), "--preset", "notebook", "--words", "que"]) == 0
+    out = capsys.readouterr().out
+    assert "with count >= 10: 3,241 words" in out
+    assert "f over all 389,511 corpus tokens" in out
+    assert "que: 19,546 -> " in out and "keep probability 0.0446, expected 873" in out  # 19,546 x 0.04464 = 872.5
+    line = next(x for x in out.splitlines() if x.startswith("center-context pairs per epoch"))
+    pairs = int(line.split(": ")[1].split(" ")[0].replace(",", ""))
+    assert abs(pairs - 303_511) < 4 * 1_138  # the notebook's figure, within our spread over seeds
+    # a flag given wins over the preset
+    assert main(["stats", "--data-dir", str(quijote.parent), "--preset", "notebook", "--subsample-total", "vocab",
+                 "--words", "que"]) == 0
+    out = capsys.readouterr().out
+    assert "f over the 319,883 in-vocabulary tokens" in out and "keep probability 0.0405" in out

@@ -182,6 +182,26 @@ def test_loss_png_from_log_and_from_history(trained, tmp_path):
     assert len(fig.axes[0].get_lines()[0].get_xdata()) == 3
 
 
+@pytest.mark.parametrize("size", [(400, 300), (900, 650)])
+def test_loss_png_text_fits_and_legends_stay_off_the_curves(trained, size):
+    """At small sizes nothing is clipped, and no legend sits inside an axes (over a curve)."""
+    out, _, _ = trained
+    fig = plots.loss(out, size=size)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    drawn = [ax.get_tightbbox(renderer) for ax in fig.axes]  # what is drawn: ticks, labels, legend
+    if fig._suptitle is not None:
+        drawn.append(fig._suptitle.get_window_extent(renderer))
+    for box in drawn:
+        assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= W + 1 and box.y1 <= H + 1, (box, size)
+    legends = [ax.get_legend() for ax in fig.axes]
+    assert all(leg is not None for leg in legends)
+    for ax, leg in zip(fig.axes, legends):
+        lb, ab = leg.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert lb.y0 >= ab.y1 - 1, (size, lb, ab)  # above the plotting area, not over its curves
+
+
 def test_loss_without_log_is_a_clear_error(tmp_path):
     with pytest.raises(Palabra2vecError, match="no training log"):
         plots.loss(tmp_path)

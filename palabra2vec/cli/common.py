@@ -50,9 +50,10 @@ def add_config_flags(p: argparse.ArgumentParser, names: Sequence[str] | None = N
             else:
                 p.add_argument(flag, dest=f.name, action="store_true", default=None, help=f"{meta['help']} (default: off)")
             continue
-        kind = {int: _positive_int, float: float}.get(type(default), str)
+        typ = meta.get("kind") or type(default)
+        kind = {int: _positive_int, float: float}.get(typ, str)
         p.add_argument(flag, dest=f.name, type=kind, choices=meta.get("choices"), default=None,
-                       metavar=None if meta.get("choices") else {int: "N", float: "X"}.get(type(default), "NAME"),
+                       metavar=None if meta.get("choices") else {int: "N", float: "X"}.get(typ, "NAME"),
                        help=f"{meta['help']} (default: {shown})")
 
 
@@ -67,7 +68,9 @@ def _add_corpus_args(p: argparse.ArgumentParser) -> None:
     add_config_flags(p, CORPUS_FIELDS)
     p.add_argument("--encoding", default=None, help="text encoding (default: UTF-8, Latin-1 if not UTF-8)")
     p.add_argument("--data-dir", default=None,
-                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA)")
+                   help="directory holding pg2000.txt, to use instead of downloading (or PALABRA2VEC_DATA; "
+                        "default: download once and cache)")
+
 
 
 def corpus_config(args: argparse.Namespace) -> TrainConfig:

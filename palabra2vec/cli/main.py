@@ -18,16 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import PRESETS, SUBSAMPLE_FORMULAS, TrainConfig, preset
+from ..config import PRESETS, TrainConfig, describe_preset, preset
 from ..errors import Palabra2vecError, UsageError
 from .common import (CORPUS_FIELDS, PROG, _add_corpus_args, _Parser, _positive_int, add_config_flags,
-                     config_overrides, corpus_config)
+                     config_overrides)
 from .phrases import add_phrases_parser, add_train_phrase_args, cmd_phrases, phrased_training_corpus
 
-#: Epochs on the built-in corpus when --epochs is not given.
-QUIJOTE_EPOCHS = 20
-#: Words whose neighbours ``train`` shows when they are in the vocabulary.
-PROBE_WORDS = ("día", "caballero", "sancho", "dulcinea", "mano")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_args(t)
     t.add_argument("-o", "--output", default="palabra2vec-model", help="model directory to write (default: %(default)s)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model directory")
-    t.add_argument("--preset", choices=sorted(PRESETS), help="notebook: the course notebook's settings")
+    t.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="start from a preset; flags given override it. "
+                        + "; ".join(f"{n}: {describe_preset(n)}" for n in sorted(PRESETS))
+                        + " (the notebook's pipeline: README 'The notebook preset') (default: none)")
     add_config_flags(t, exclude=CORPUS_FIELDS)
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.add_argument("--checkpoint-every", default="5m", metavar="DURATION",
@@ -51,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the interrupted run whose checkpoint is in --output")
     t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
                    help="under torchrun: combine the ranks' table updates every WORDS words, all ranks "
-                        "together (default %(default)s; see the README, \"Training on several machines\")")
+                        "together (default %(default)s; see the README, 'Training on several machines')")
     t.add_argument("--no-plot", dest="plot", action="store_false",
                    help="do not write loss.png into the model directory at the end")
     add_train_phrase_args(t)
@@ -61,14 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_vector_parsers(sub)
     add_phrases_parser(sub)
 
-    st = sub.add_parser("stats", help="corpus statistics: counts, vocabulary, subsampling effect",
-                        description="Token and vocabulary counts, top-10 words, and what subsampling does.")
-    _add_corpus_args(st)
-    st.add_argument("--min-count", type=_positive_int, default=5)
-    st.add_argument("--sample", type=float, default=1e-4)
-    st.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
-    st.add_argument("--words", nargs="+", default=["que", "mesa"], help="words whose subsampling to show")
-    st.add_argument("--seed", type=_positive_int, default=1)
+    from .stats import add_stats_parser
+
+    add_stats_parser(sub)
     from .plots import add_plot_parser
 
     add_plot_parser(sub)
@@ -80,12 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     overrides = config_overrides(args)
-    if not getattr(args, "corpus", None) and not args.preset and "epochs" not in overrides:
-        # Don Quijote is small (384k words): gensim's 5 epochs leave every vector pointing the
-        # same way (all neighbours ~0.99); the notebook's 20 give meaningful neighbours.
-        overrides["epochs"] = QUIJOTE_EPOCHS
     config = preset(args.preset, **overrides) if args.preset else TrainConfig(**overrides)
-    return config.validate()
+    # epochs left unset: the library's default for this corpus (TrainConfig.resolve)
+    return config.resolve(builtin_corpus=not getattr(args, "corpus", None)).validate()
 
 
 def _print_neighbours(wv: Any, words: Sequence[str], topn: int = 5) -> None:
@@ -230,7 +221,7 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     t0 = time.perf_counter()
     corpus = args.corpus or None
     stopper = _StopOnSignal()
-    checkpointer = Checkpointer(out, every=every)
+    checkpointer = Checkpointer(out, every=every, keep_when_done=True)  # removed below, once the model is saved
     stopper.install()
     try:
         phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first
@@ -261,52 +252,35 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     total = time.perf_counter() - t0
     info = model.info
     print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
-    print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs in {total:.1f}s "
-          f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
+    if args.resume:  # seconds_train also counts the runs before the interruption
+        took = (f"in {total:.1f}s this run (training {info['seconds_train']:.1f}s over all runs, "
+                "the interrupted ones included, ")
+    else:
+        took = f"in {total:.1f}s (training {info['seconds_train']:.1f}s, "
+    print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs {took}"
+          f"{info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
+    if config.draw_once:  # the notebook's pipeline: also the loss figure the notebook prints
+        print(f"mean loss over all {info['epochs_done']} epochs {info['mean_loss_all_epochs']:.4f} "
+              "(what the notebook prints as its loss: its accumulator is never reset between epochs)")
     if args.plot:
         from .plots import write_loss_plot
 
         write_loss_plot(out)
     wv = model.wv
-    probes = [w for w in PROBE_WORDS if w in wv][:3] or wv.index_to_key[100:103]
+    from ..vectors.health import probe_words
+
+    probes = probe_words(wv.index_to_key)
     if probes:
         print("nearest neighbours:")
         _print_neighbours(wv, probes)
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ..text.encoded import encode_corpus
-    from ..training.sampling import keep_probabilities, subsampled_counts
-    from ..word2vec import as_corpus
-
-    cfg = corpus_config(args)
-    sentences = as_corpus(args.corpus or None, cfg, args.encoding, args.data_dir)
-    vocab, enc = encode_corpus(sentences, args.min_count)
-    with enc:
-        print(f"tokens: {enc.raw_words:,} in {enc.n_sentences:,} sentences")
-        print(f"distinct tokens: {enc.n_distinct:,}")
-        print(f"with count >= {args.min_count}: {len(vocab):,} words, {vocab.total:,} tokens")
-        print("top 10: " + ", ".join(f"{w} {c:,}" for w, c in vocab.most_common(10)))
-        keep = keep_probabilities(vocab.counts, args.sample, args.subsample_formula)
-        after = subsampled_counts(enc.chunks(1 << 20), keep, np.random.default_rng(args.seed))
-        print(f"subsampling ({args.subsample_formula} formula, t={args.sample:g}, seed {args.seed}): "
-              f"{vocab.total:,} -> {int(after.sum()):,} tokens")
-        if args.subsample_formula == "notebook":
-            print("  (stats uses the notebook's formula to reproduce the course's figures; train uses "
-                  "word2vec's unless --subsample-formula notebook)")
-        for w in args.words:
-            i = vocab[w]
-            print(f"  {w}: {int(vocab.counts[i]):,} -> {int(after[i]):,} (keep probability {keep[i]:.4f})")
-    return 0
-
-
 def _commands() -> dict[str, Any]:
     from .plots import cmd_plot
     from .serve import cmd_serve
+    from .stats import cmd_stats
     from .vectors import cmd_analogy, cmd_evaluate, cmd_export, cmd_similar
 
     return {"train": cmd_train, "stats": cmd_stats, "similar": cmd_similar, "analogy": cmd_analogy,

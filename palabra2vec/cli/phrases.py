@@ -29,7 +29,7 @@ def add_phrases_parser(sub: Any) -> None:
         description="Learn phrases from a corpus (gensim's Phrases rule and scores) and write the corpus "
                     "one sentence per line with the phrases joined. No CORPUS: Don Quijote.")
     _add_corpus_args(p)
-    p.add_argument("-o", "--output", metavar="OUT.txt", help="write the joined corpus here")
+    p.add_argument("-o", "--output", metavar="OUT.txt", help="write the joined corpus here (default: none; give it, or --top or --save)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--min-count", type=_number, default=5, help="ignore pairs seen fewer times (default %(default)s)")
     p.add_argument("--threshold", type=_number, default=None,
@@ -43,10 +43,10 @@ def add_phrases_parser(sub: Any) -> None:
     p.add_argument("--max-vocab-size", type=_positive_int, default=40_000_000,
                    help="words + pairs kept while counting; beyond it rare ones are pruned, as gensim "
                         "does (default %(default)s)")
-    p.add_argument("--max-sentence-length", type=_positive_int, default=1000, help="split longer sentences")
-    p.add_argument("--top", type=_positive_int, default=None, metavar="N", help="print the N best-scoring phrases")
-    p.add_argument("--save", metavar="PHRASES.json", help="save the phrases (.json or .tsv) to apply them later")
-    p.add_argument("--load", metavar="PHRASES.json", help="apply saved phrases instead of learning new ones")
+    p.add_argument("--max-sentence-length", type=_positive_int, default=1000, help="split longer sentences (default %(default)s)")
+    p.add_argument("--top", type=_positive_int, default=None, metavar="N", help="print the N best-scoring phrases (default: none)")
+    p.add_argument("--save", metavar="PHRASES.json", help="save the phrases (.json or .tsv) to apply them later (default: not saved)")
+    p.add_argument("--load", metavar="PHRASES.json", help="apply saved phrases instead of learning new ones (default: learn them)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
@@ -54,7 +54,7 @@ def add_train_phrase_args(t: argparse.ArgumentParser) -> None:
     """``train --phrases`` / ``--phrases-from``."""
     t.add_argument("--phrases", action="store_true",
                    help="join phrases first (palabra2vec phrases' defaults, 2 passes), then train on them")
-    t.add_argument("--phrases-from", metavar="PHRASES.json", help="join these saved phrases first, then train")
+    t.add_argument("--phrases-from", metavar="PHRASES.json", help="join these saved phrases first, then train (default: none)")
 
 
 def _corpus(args: argparse.Namespace) -> Any:

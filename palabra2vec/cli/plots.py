@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import PROG, _add_corpus_args, _Parser, _positive_int, corpus_config
+from .vectors import MODEL_HELP
 from ..config import SUBSAMPLE_FORMULAS
 from ..errors import UsageError
 
@@ -19,23 +20,30 @@ def add_plot_parser(sub: Any) -> None:
     fr = kinds.add_parser("frequencies", help="rank/frequency (log-log) and the keep probability")
     for q in (le, fr):
         _add_corpus_args(q)
-        q.add_argument("--min-count", type=_positive_int, default=5)
-        q.add_argument("--sample", type=float, default=1e-4)
-        q.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook")
-    le.add_argument("--seed", type=_positive_int, default=1)
+        q.add_argument("--min-count", type=_positive_int, default=5,
+                       help="ignore words seen fewer times (default %(default)s)")
+        q.add_argument("--sample", type=float, default=1e-4,
+                       help="subsampling threshold t, 0 to disable (default %(default)g)")
+        q.add_argument("--subsample-formula", choices=SUBSAMPLE_FORMULAS, default="notebook",
+                       help="notebook (the paper's) or word2vec (gensim, word2vec.c) (default %(default)s)")
+    le.add_argument("--seed", type=_positive_int, default=1, help="random seed of the subsampling (default %(default)s)")
     lo = kinds.add_parser("loss", help="training loss and words/s, from a model directory's training log")
-    lo.add_argument("model", help="model directory (or its training_log.csv)")
+    lo.add_argument("model", metavar="MODEL_DIR", help="model directory written by train (or its training_log.csv)")
     wo = kinds.add_parser("words", help="a labelled 2-D map of word vectors (PCA or t-SNE)")
-    wo.add_argument("model", help="model directory")
+    wo.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     wo.add_argument("words", nargs="*", metavar="WORD", help="words to show with their neighbours "
                     "(none: the --top most frequent words)")
-    wo.add_argument("--neighbours", type=_positive_int, default=10, metavar="K", help="nearest words per WORD")
-    wo.add_argument("--top", type=_positive_int, default=200, help="words shown when no WORD is given")
+    wo.add_argument("--neighbours", type=_positive_int, default=10, metavar="K",
+                    help="nearest words shown per WORD (default %(default)s)")
+    wo.add_argument("--top", type=_positive_int, default=200, metavar="N",
+                    help="most frequent words shown when no WORD is given (default %(default)s)")
     wo.add_argument("--method", choices=("pca", "tsne"), default="pca",
-                    help="pca (default, numpy) or tsne (needs scikit-learn)")
-    for q in (le, fr, lo, wo):
-        q.add_argument("-o", "--output", default=None, help="PNG or SVG file to write (default: KIND.png)")
-        q.add_argument("--size", default=None, metavar="WxH", help="size in pixels, e.g. 1200x800")
+                    help="pca (numpy) or tsne (needs scikit-learn) (default %(default)s)")
+    for kind, q in (("lengths", le), ("frequencies", fr), ("loss", lo), ("words", wo)):
+        q.add_argument("-o", "--output", default=f"{kind}.png", metavar="FILE",
+                       help="PNG or SVG file to write (default %(default)s)")
+        q.add_argument("--size", default=None, metavar="WxH",
+                       help="size in pixels, e.g. 1200x800 (default: the figure's own, at --dpi)")
         q.add_argument("--dpi", type=_positive_int, default=100, help="dots per inch (default %(default)s)")
 
 
@@ -72,9 +80,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
         fig = plots.loss(args.model, **kw)
     else:
         from ..vectors.loading import load_vectors
+        from .vectors import resolve_word
 
         wv = load_vectors(args.model)
-        fig = plots.words(wv, args.words, args.neighbours, args.method, args.top, **kw)
+        words = [resolve_word(wv, w) for w in args.words]
+        fig = plots.words(wv, words, args.neighbours, args.method, args.top, **kw)
     plots.save(fig, out)
     print(f"wrote {out}")
     return 0

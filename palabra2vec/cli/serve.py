@@ -29,7 +29,7 @@ def add_serve_parser(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default %(default)s; 0: any free port)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
     p.add_argument("--restrict-vocab", type=_positive_int, default=None, metavar="N",
-                   help="answer from the N most frequent words only (faster queries on large models)")
+                   help="answer from the N most frequent words only (faster queries on large models; default: all)")
 
 
 def is_loopback(host: str) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from .common import _positive_int
+from .common import PROG, _positive_int
 from ..errors import UsageError
 
 MODEL_HELP = "model directory (palabra2vec train) or word2vec text/binary file"
@@ -18,16 +19,17 @@ def add_vector_parsers(sub: Any) -> None:
     s = sub.add_parser("similar", help="nearest words to one or more words",
                        description="Nearest words by cosine similarity, for each WORD in turn.")
     s.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    s.add_argument("words", nargs="+", metavar="WORD")
+    s.add_argument("words", nargs="+", metavar="WORD",
+                   help="words to look up (an unknown word falls back to its lower-case form when that is known)")
     s.add_argument("--topn", type=_positive_int, default=10, help="how many neighbours (default %(default)s)")
     s.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     a = sub.add_parser("analogy", help="A is to B as C is to ?",
                        description="Words closest to B - A + C (3CosAdd; --cosmul: 3CosMul), inputs excluded.")
     a.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    a.add_argument("a", metavar="A")
-    a.add_argument("b", metavar="B")
-    a.add_argument("c", metavar="C")
+    a.add_argument("a", metavar="A", help="A, as in 'A is to B as C is to ?' (e.g. caballero)")
+    a.add_argument("b", metavar="B", help="B (e.g. escudero)")
+    a.add_argument("c", metavar="C", help="C (e.g. don)")
     a.add_argument("--topn", type=_positive_int, default=5, help="how many answers (default %(default)s)")
     a.add_argument("--cosmul", action="store_true", help="use 3CosMul (Levy & Goldberg 2014)")
     a.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -36,8 +38,8 @@ def add_vector_parsers(sub: Any) -> None:
                        description="Score vectors on word-pair files (word word score; Spearman, Pearson) and "
                                    "analogy files (a b c d, optional ': section' lines; accuracy), gensim's rules.")
     e.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    e.add_argument("--similarity", nargs="+", default=[], metavar="FILE", help="word-pair files")
-    e.add_argument("--analogies", nargs="+", default=[], metavar="FILE", help="analogy files")
+    e.add_argument("--similarity", nargs="+", default=[], metavar="FILE", help="word-pair files (default: none)")
+    e.add_argument("--analogies", nargs="+", default=[], metavar="FILE", help="analogy files (default: none)")
     e.add_argument("--restrict-vocab", type=_positive_int, default=30_000,
                    help="analogies: only the most frequent N words count (default %(default)s)")
     e.add_argument("--cosmul", action="store_true", help="analogies by 3CosMul instead of 3CosAdd")
@@ -48,16 +50,30 @@ def add_vector_parsers(sub: Any) -> None:
                        description="word2vec-text / word2vec-binary: one file (gensim and word2vec.c read it); "
                                    "projector: a directory with vectors.tsv and metadata.tsv.")
     x.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"))
-    x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector)")
-    x.add_argument("--limit", type=_positive_int, default=None, help="only the N most frequent words")
-    x.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"),
+                   help="word2vec-text, word2vec-binary (word2vec.c) or projector (TensorBoard) (required)")
+    x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector) (required)")
+    x.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="only the N most frequent words (default: all)")
+    x.add_argument("--overwrite", action="store_true", help="replace existing output files (default: refuse)")
 
 
 def _load_vectors(path: str) -> Any:
     from ..vectors.loading import load_vectors
 
     return load_vectors(path)
+
+
+def resolve_word(wv: Any, word: str) -> str:
+    """``word`` itself when known; else its lower-case form when that is known (said on
+    stderr, as evaluation also lower-cases); else the unknown-word error, with suggestions."""
+    if word in wv:
+        return word
+    lower = word.lower()
+    if lower != word and lower in wv:
+        print(f"{PROG}: note: {word!r} is not in the vocabulary; using {lower!r}", file=sys.stderr)
+        return lower
+    wv.get_index(word)  # raises UnknownWordError with suggestions
+    return word
 
 
 def _dump_json(obj: Any) -> None:
@@ -68,14 +84,13 @@ def _dump_json(obj: Any) -> None:
 
 def cmd_similar(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
-    for w in args.words:  # check every word first: an unknown one is an error before any output
-        wv.get_index(w)
-    results = {w: wv.most_similar(w, topn=args.topn) for w in args.words}
+    words = [resolve_word(wv, w) for w in args.words]  # an unknown word is an error before any output
+    results = {w: wv.most_similar(w, topn=args.topn) for w in words}
     if args.json:
         _dump_json({w: [{"word": n, "similarity": s} for n, s in r] for w, r in results.items()})
         return 0
     for i, (w, r) in enumerate(results.items()):
-        if len(args.words) > 1:
+        if len(results) > 1:
             print(("\n" if i else "") + f"{w}:")
         for word, sim in r:
             print(f"{word}\t{sim:.4f}")
@@ -84,6 +99,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_analogy(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
+    args.a, args.b, args.c = (resolve_word(wv, w) for w in (args.a, args.b, args.c))
     r = wv.analogy(args.a, args.b, args.c, topn=args.topn, method="mul" if args.cosmul else "add")
     if args.json:
         _dump_json({"a": args.a, "b": args.b, "c": args.c, "method": "3CosMul" if args.cosmul else "3CosAdd",

@@ -79,7 +79,7 @@ class BackendFactory(Protocol):
 #: name -> "module:Class"; imported only when chosen (the torch backend imports PyTorch).
 REGISTRY: dict[str, str] = {
     "fast": "palabra2vec.training.fast_backend:FastBackend",
-    "torch": "palabra2vec.training.torch_backend:TorchBackend",
+    "torch": "palabra2vec.training.torch_path:torch_path",
     "batched": "palabra2vec.training.batched_backend:BatchedBackend",
 }
 #: what ``--backend auto`` tries, in order: the compiled kernel on CPU, large shared-negative
@@ -96,7 +96,12 @@ def backend_class(name: str) -> BackendFactory:
 
 
 def resolve_backend(config: TrainConfig, device: str) -> str:
-    """The backend to use: ``config.backend`` if it can run, else the first of AUTO_ORDER that can."""
+    """The backend to use: ``config.backend`` if it can run, else the first of AUTO_ORDER that can.
+    ``config.draw_once`` (the notebook's pipeline) runs on the torch path only."""
+    if config.draw_once:
+        if config.backend not in ("auto", "torch"):
+            raise UsageError(f"draw_once (the notebook preset) runs on the torch backend, not --backend {config.backend}")
+        return "torch"
     if config.backend != "auto":
         why = backend_class(config.backend).unavailable(config, device)
         if why:

@@ -78,19 +78,26 @@ def iter_batches(
         sl = slice(start, start + batch_size)
         c, m = contexts[sl], mask[sl]
         negs, neg_mask = draw_negatives(c, m, noise, negative, rng)  # (B, 2W*K)
-        rows = np.concatenate([c, negs], axis=1)  # (B, 2W(1+K))
-        real = np.concatenate([m, neg_mask], axis=1)
-        is_ctx = np.concatenate([m, np.zeros_like(neg_mask)], axis=1)
-        # move real entries to the front, keeping their order (a stable sort on "padding")
-        order = np.argsort(~real, axis=1, kind="stable")
-        length = int(real.sum(axis=1).max())
-        order = order[:, :length]
-        rows = np.take_along_axis(rows, order, axis=1)
-        real = np.take_along_axis(real, order, axis=1)
-        is_ctx = np.take_along_axis(is_ctx, order, axis=1)
-        yield Batch(
-            torch.from_numpy(centers[sl].astype(np.int64)[:, None]),
-            torch.from_numpy(np.where(real, rows, 0).astype(np.int64)),
-            torch.from_numpy(real.astype(np.float32)),
-            torch.from_numpy(is_ctx.astype(np.float32)),
-        )
+        yield pack_batch(centers[sl], c, m, negs, neg_mask)
+
+
+def pack_batch(centers: np.ndarray, contexts: np.ndarray, mask: np.ndarray, negatives: np.ndarray,
+               neg_mask: np.ndarray) -> Batch:
+    """One :class:`Batch` from B centers, their context slots (B, 2W) and negative slots
+    (B, 2W*K) with masks: the layout of :func:`batchify` (contexts, negatives, padding)."""
+    rows = np.concatenate([contexts, negatives], axis=1)  # (B, 2W(1+K))
+    real = np.concatenate([mask, neg_mask], axis=1)
+    is_ctx = np.concatenate([mask, np.zeros_like(neg_mask)], axis=1)
+    # move real entries to the front, keeping their order (a stable sort on "padding")
+    order = np.argsort(~real, axis=1, kind="stable")
+    length = int(real.sum(axis=1).max()) if len(real) else 0
+    order = order[:, :length]
+    rows = np.take_along_axis(rows, order, axis=1)
+    real = np.take_along_axis(real, order, axis=1)
+    is_ctx = np.take_along_axis(is_ctx, order, axis=1)
+    return Batch(
+        torch.from_numpy(centers.astype(np.int64)[:, None]),
+        torch.from_numpy(np.where(real, rows, 0).astype(np.int64)),
+        torch.from_numpy(real.astype(np.float32)),
+        torch.from_numpy(is_ctx.astype(np.float32)),
+    )

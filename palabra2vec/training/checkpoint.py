@@ -200,11 +200,14 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
 
 class Checkpointer:
     """Callback: checkpoint every ``every`` seconds (when quiescent), at each epoch end and
-    when training stops early."""
+    when training stops early. When training finishes, the checkpoint is removed (nothing
+    is left to resume) unless ``keep_when_done``: the command line keeps it until the model
+    is saved."""
 
     def __init__(self, directory: str | os.PathLike[str], trainer: Trainer | None = None,
-                 every: float | str = DEFAULT_EVERY) -> None:
+                 every: float | str = DEFAULT_EVERY, keep_when_done: bool = False) -> None:
         self.directory = Path(directory)
+        self.keep_when_done = keep_when_done
         self.trainer = trainer  #: set by :meth:`attach` when the trainer is built later
         self.every = parse_duration(every) if isinstance(every, str) else float(every)
         self._last = time.monotonic()
@@ -235,4 +238,6 @@ class Checkpointer:
     def on_train_end(self, state: TrainState) -> None:
         if state.stop:
             self._save()
+        elif not self.keep_when_done:
+            (self.directory / CHECKPOINT).unlink(missing_ok=True)
 

@@ -176,7 +176,9 @@ def train(corpus: Sequence[str | os.PathLike[str]] | None, config: TrainConfig, 
     from .train import Trainer, resolve_device
     from ..word2vec import Word2Vec
 
-    config = config.validate()
+    config = config.resolve(builtin_corpus=corpus is None).validate()
+    if config.draw_once or config.subsample_total != "vocab":  # each rank sees only its shard
+        raise UsageError("the notebook's pipeline (draw_once, subsample_total=corpus) is not supported under torchrun")
     device = resolve_device(config.device)
     init(device)
     rank, world = dist.get_rank(), dist.get_world_size()

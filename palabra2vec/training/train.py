@@ -25,13 +25,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import notebook
 from ..config import TrainConfig
 from ..errors import UsageError
 from ..text.encoded import EncodedCorpus
 from ..text.vocab import Vocab
 from ..variants import init_tables
 from .backend import Backend, backend_class, resolve_backend
-from .sampling import NoiseDistribution, keep_probabilities
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +124,21 @@ class Trainer:
         config: TrainConfig,
         callbacks: Sequence[Any] = (),
         progress: bool = True,
+        corpus_words: int | None = None,
     ) -> None:
         self.vocab = vocab
-        self.config = config.validate()
+        self.config = config = config.resolve().validate()
         from .guards import FiniteGuard
 
         self.callbacks = [FiniteGuard(self), *callbacks]  # first: nothing diverged is checkpointed
         self.progress = progress
         self.device = resolve_device(config.device)
         self.backend_name = resolve_backend(config, self.device)
-        self.keep = keep_probabilities(vocab.counts, config.sample, config.subsample_formula)
-        self.noise = NoiseDistribution(vocab.counts, config.ns_exponent)
+        #: keep probabilities (filled in by train() when f counts every corpus token and
+        #: corpus_words is not given) and the noise distribution; see training/notebook.py
+        self.keep = notebook.subsample_keep(vocab.counts, corpus_words or vocab.total, config)
+        self._keep_total = corpus_words
+        self.noise = notebook.noise_distribution(vocab.counts, config)
         tables = init_tables(config, len(vocab))
         self.backend: Backend = backend_class(self.backend_name)(config, self.device, self.keep, self.noise, tables)
         self.state = TrainState(epochs=config.epochs)
@@ -188,6 +192,8 @@ class Trainer:
     def train(self, corpus: EncodedCorpus) -> TrainState:
         """Train for ``config.epochs`` epochs over ``corpus``; return the final state."""
         c, st = self.config, self.state
+        if c.subsample_total == "corpus" and self._keep_total is None:  # backends share the array
+            self.keep[:] = notebook.subsample_keep(self.vocab.counts, corpus.raw_words, c)
         st.words_total = corpus.n_words * c.epochs
         self.item_words = self.chunk_words(corpus)
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
