@@ -71,6 +71,12 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
             write_tables(path, tables, meta_st)
 
         vocab = model.vocab.to_tsv()
+        try:
+            vocab_bytes = vocab.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate, only possible from Python token lists
+            bad = vocab[max(0, e.start - 20): e.end + 20].split("\t")[0].split("\n")[-1]
+            raise Palabra2vecError(f"cannot save the model to {d}: the word {bad!r} is not valid Unicode "
+                                   f"({e.reason}); clean the token lists given to Word2Vec.train") from None
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
                 "tables": {name: list(t.shape) for name, t in tables.items()}, "info": model.info,
                 VOCAB_ESCAPED: True}
@@ -78,7 +84,7 @@ def save_model(directory: str | os.PathLike[str], model: SavedModel) -> Path:
         # a full disk (ENOSPC) while writing leaves the previous model whole
         write_all(d, {
             TABLES: data,
-            VOCAB: vocab.encode("utf-8"),
+            VOCAB: vocab_bytes,
             CONFIG: (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
             HISTORY: (json.dumps(model.history, indent=2) + "\n").encode("utf-8"),
         })
