@@ -64,17 +64,26 @@ def _dump_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+OOV_NOTE = "not in the vocabulary: vector from its character n-grams"
+
+
+def _oov_words(wv: Any, words: list[str]) -> list[str]:
+    """The query words answered from n-grams only (subword models); unknown words raise here."""
+    for w in words:  # check every word first: an unknown one is an error before any output
+        wv.get_vector(w)
+    return [w for w in words if w not in wv]
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
-    for w in args.words:  # check every word first: an unknown one is an error before any output
-        wv.get_index(w)
+    oov = _oov_words(wv, args.words)
     results = {w: wv.most_similar(w, topn=args.topn) for w in args.words}
     if args.json:
         _dump_json({w: [{"word": n, "similarity": s} for n, s in r] for w, r in results.items()})
         return 0
     for i, (w, r) in enumerate(results.items()):
-        if len(args.words) > 1:
-            print(("\n" if i else "") + f"{w}:")
+        if len(args.words) > 1 or w in oov:
+            print(("\n" if i else "") + f"{w}:" + (f" ({OOV_NOTE})" if w in oov else ""))
         for word, sim in r:
             print(f"{word}\t{sim:.4f}")
     return 0
@@ -82,12 +91,15 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_analogy(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
+    oov = _oov_words(wv, [args.a, args.b, args.c])
     r = wv.analogy(args.a, args.b, args.c, topn=args.topn, method="mul" if args.cosmul else "add")
     if args.json:
         _dump_json({"a": args.a, "b": args.b, "c": args.c, "method": "3CosMul" if args.cosmul else "3CosAdd",
                     "answers": [{"word": n, "score": s} for n, s in r]})
         return 0
     print(f"{args.a} : {args.b} :: {args.c} : ?")
+    for w in oov:
+        print(f"{w}: {OOV_NOTE}")
     for word, score in r:
         print(f"{word}\t{score:.4f}")
     return 0
