@@ -211,3 +211,86 @@ def test_cli_trains_subwords_and_says_when_a_vector_comes_from_ngrams(tiny_corpu
     assert "'zzzzqx' is not in the vocabulary" in err and err.count("\n") == 1
     assert main(["analogy", str(out), "caballero", "escudero", "caballeros", "--topn", "2"]) == 0
     assert "caballeros: not in the vocabulary" in capsys.readouterr().out
+
+
+# -- fastText files -----------------------------------------------------------------------------
+@pytest.fixture
+def ft_model(tiny_corpus, tmp_path):
+    """A tiny subword model saved, and exported as fastText .bin."""
+    from palabra2vec.vectors.fasttext_bin import export_fasttext_bin
+
+    m = _train(tiny_corpus, threads=1, seed=2)
+    m.save(tmp_path / "m")
+    return m, export_fasttext_bin(tmp_path / "m", tmp_path / "m.bin")
+
+
+def _cos(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+WORDS_IN_AND_OUT = ["caballero", "escudero", "martes", "caballeros", "escuderos", "valientes"]
+
+
+def test_fasttext_bin_round_trip_is_exact(ft_model):
+    from palabra2vec.vectors.fasttext_bin import read_fasttext_bin
+    from palabra2vec.vectors.loading import load_vectors
+
+    m, path = ft_model
+    raw = read_fasttext_bin(path)
+    V = len(m.vocab)
+    assert raw["words"] == m.vocab.index_to_key and raw["counts"].tolist() == m.vocab.counts.tolist()
+    assert (raw["args"]["minn"], raw["args"]["maxn"], raw["args"]["bucket"], raw["args"]["dim"]) == (3, 6, 5000, 16)
+    np.testing.assert_array_equal(raw["input"][:V], m.tables["input"])
+    np.testing.assert_array_equal(raw["input"][V:], m.tables["ngrams"])
+    np.testing.assert_array_equal(raw["output"], m.tables["output"])
+    wv = load_vectors(path)
+    for w in WORDS_IN_AND_OUT:
+        np.testing.assert_array_equal(wv[w], m.wv[w])
+
+
+def test_gensim_reads_our_fasttext_bin(ft_model):
+    gensim_ft = pytest.importorskip("gensim.models.fasttext", reason="gensim is not installed")
+    m, path = ft_model
+    g = gensim_ft.load_facebook_model(str(path)).wv
+    assert g.index_to_key == m.vocab.index_to_key
+    for w in WORDS_IN_AND_OUT:
+        assert _cos(g[w], m.wv[w]) >= 0.9999, w
+
+
+def test_fasttext_reads_our_fasttext_bin(ft_model):
+    fasttext = pytest.importorskip("fasttext", reason="fastText's Python module (pip install fasttext-numpy2) "
+                                                      "is not installed")
+    m, path = ft_model
+    f = fasttext.load_model(str(path))
+    assert f.get_words() == m.vocab.index_to_key
+    for w in WORDS_IN_AND_OUT:
+        assert _cos(f.get_word_vector(w), m.wv[w]) >= 0.9999, w
+        np.testing.assert_allclose(f.get_word_vector(w), m.wv[w], rtol=1e-5, atol=1e-7)
+
+
+def test_bad_fasttext_files_are_one_line_errors(tmp_path, ft_model):
+    from palabra2vec.errors import Palabra2vecError
+    from palabra2vec.vectors.fasttext_bin import load_fasttext_bin
+
+    _, path = ft_model
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(Palabra2vecError, match="truncated"):
+        load_fasttext_bin(cut)
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\0" * 64)
+    with pytest.raises(Palabra2vecError, match="not a fastText"):
+        load_fasttext_bin(bad)
+
+
+def test_cli_exports_fasttext_bin(ft_model, tmp_path, capsys):
+    from palabra2vec.cli.main import main
+
+    m, _ = ft_model
+    out = tmp_path / "cli.bin"
+    assert main(["export", str(tmp_path / "m"), "--format", "fasttext-bin", "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert main(["similar", str(out), "escuderos", "--topn", "2"]) == 0  # queries read the .bin back
+    assert capsys.readouterr().out.startswith("escuderos: (not in the vocabulary")
+    assert main(["export", str(out), "--format", "fasttext-bin", "-o", str(tmp_path / "x.bin")]) == 2

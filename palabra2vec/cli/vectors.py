@@ -9,7 +9,7 @@ from typing import Any
 from .common import _positive_int
 from ..errors import UsageError
 
-MODEL_HELP = "model directory (palabra2vec train) or word2vec text/binary file"
+MODEL_HELP = "model directory (palabra2vec train), fastText .bin or word2vec text/binary file"
 
 
 def add_vector_parsers(sub: Any) -> None:
@@ -47,7 +47,9 @@ def add_vector_parsers(sub: Any) -> None:
                        description="word2vec-text / word2vec-binary: one file (gensim and word2vec.c read it); "
                                    "projector: a directory with vectors.tsv and metadata.tsv.")
     x.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"))
+    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector", "fasttext-bin"),
+                   help="fasttext-bin: a fastText .bin (fasttext.load_model, gensim's load_facebook_model) "
+                        "from a model directory, n-gram table included")
     x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector)")
     x.add_argument("--limit", type=_positive_int, default=None, help="only the N most frequent words")
 
@@ -148,6 +150,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "fasttext-bin":
+        from ..vectors.fasttext_bin import export_fasttext_bin
+
+        if not Path(args.model).is_dir():
+            raise UsageError("--format fasttext-bin needs a model directory (palabra2vec train --subwords)")
+        if args.limit is not None:
+            raise UsageError("--limit does not apply to --format fasttext-bin (the n-gram table is whole)")
+        out = export_fasttext_bin(args.model, args.output)
+        print(f"wrote {out} (fasttext-bin)")
+        return 0
     wv = _load_vectors(args.model)
     n = len(wv) if args.limit is None else min(args.limit, len(wv))
     if args.format == "projector":
