@@ -294,3 +294,22 @@ def test_cli_exports_fasttext_bin(ft_model, tmp_path, capsys):
     assert main(["similar", str(out), "escuderos", "--topn", "2"]) == 0  # queries read the .bin back
     assert capsys.readouterr().out.startswith("escuderos: (not in the vocabulary")
     assert main(["export", str(out), "--format", "fasttext-bin", "-o", str(tmp_path / "x.bin")]) == 2
+
+
+def test_evaluate_scores_pairs_with_unknown_words_from_ngrams(tmp_path):
+    from palabra2vec.vectors.evaluate import evaluate_word_pairs
+
+    words, offsets, ids, syn0, _, ngr = _toy(4)
+    wv = SubwordVectors.compose(syn0, ngr, words, None, 2, 3)
+    f = tmp_path / "pairs.txt"
+    f.write_text("sol luna 8\nmar río 3\npan té 5\nSoles lunas 7\nsol zzqqxx 1\n", encoding="utf-8")
+    ngr_z = ngr.copy()
+    ngr_z[ngram_ids("zzqqxx", 2, 3, 13)] = 0.0  # its n-grams never trained: still out
+    wv = SubwordVectors.compose(syn0, ngr_z, words, None, 2, 3)
+    if wv.has_vector("zzqqxx"):
+        pytest.skip("toy hash collision")
+    plain = evaluate_word_pairs(wv, f)
+    assert (plain.pairs_used, plain.pairs_oov, plain.pairs_from_ngrams) == (3, 2, 0)
+    both = evaluate_word_pairs(wv, f, oov=True)
+    assert (both.pairs_used, both.pairs_oov, both.pairs_from_ngrams) == (4, 1, 1)
+    assert both.coverage == pytest.approx(4 / 5) and both.in_vocab_coverage == pytest.approx(3 / 5)

@@ -40,6 +40,9 @@ def add_vector_parsers(sub: Any) -> None:
     e.add_argument("--restrict-vocab", type=_positive_int, default=30_000,
                    help="analogies: only the most frequent N words count (default %(default)s)")
     e.add_argument("--cosmul", action="store_true", help="analogies by 3CosMul instead of 3CosAdd")
+    e.add_argument("--oov", action="store_true",
+                   help="similarity: score pairs with words outside the vocabulary from their character n-grams "
+                        "(subword models), as fastText does; coverage is then shown with and without them")
     e.add_argument("--sections", action="store_true", help="also print each section of the analogy files")
     e.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -113,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.similarity and not args.analogies:
         raise UsageError("give --similarity FILE... and/or --analogies FILE...")
     wv = _load_vectors(args.model)
-    pairs = [evaluate_word_pairs(wv, f) for f in args.similarity]
+    pairs = [evaluate_word_pairs(wv, f, oov=args.oov) for f in args.similarity]
     method = "mul" if args.cosmul else "add"
     analog = [evaluate_word_analogies(wv, f, restrict_vocab=args.restrict_vocab, method=method) for f in args.analogies]
     if args.json:
@@ -121,10 +124,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     "analogies": [r.to_dict() for r in analog]})
         return 0
     if pairs:
-        print(f"{'similarity file':<28} {'spearman':>9} {'pearson':>8} {'pairs':>11} {'coverage':>8}")
+        extra = f" {'in vocab':>8}" if args.oov else ""
+        print(f"{'similarity file':<28} {'spearman':>9} {'pearson':>8} {'pairs':>11} {'coverage':>8}" + extra)
         for r in pairs:
+            extra = f" {r.in_vocab_coverage:>8.1%}" if args.oov else ""
             print(f"{Path(r.path).name[:28]:<28} {r.spearman:>9.4f} {r.pearson:>8.4f} "
-                  f"{f'{r.pairs_used}/{r.pairs_total}':>11} {r.coverage:>8.1%}")
+                  f"{f'{r.pairs_used}/{r.pairs_total}':>11} {r.coverage:>8.1%}" + extra)
     if analog:
         if pairs:
             print()
