@@ -17,8 +17,13 @@ class SubwordSkipGram(SkipGram):
     as fastText's ``computeHidden``), G(w) the n-gram bucket ids of w given as CSR arrays
     (``offsets``, ``ids``; :func:`palabra2vec.text.subwords.vocab_subwords`).
 
-    Autograd's gradient of the mean gives each of the 1 + |G(w)| rows 1/(1 + |G(w)|) of the
-    input gradient: the same step as the fast kernel's ``scatter_mean``.
+    The training step follows fastText (``Model::update``) and gensim (``fasttext_inner``):
+    each of the N = 1 + |G(w)| rows moves by the *whole* gradient of the composed vector, N
+    times the gradient of the mean. Measured on corpus-es (1 seed), the exact gradient of the
+    mean (1/N each) learned N times slower and scored far below word-level training (MSL 0.087
+    vs 0.24; see benchmarks/RESULTS.md). Here the forward value is the mean and the backward
+    passes the gradient through unscaled, so autograd computes the same step as the fast
+    kernel's ``scatter_mean``.
     """
 
     def __init__(self, vocab_size: int, vector_size: int, buckets: int, offsets: np.ndarray, ids: np.ndarray,
@@ -43,5 +48,7 @@ class SubwordSkipGram(SkipGram):
         flat = self.sub_ids[pos]  # (total,) bucket ids, bag after bag
         summed = F.embedding_bag(flat, self.ngrams.weight, bag_starts, mode="sum",
                                  sparse=self.ngrams.sparse)  # (B, D); empty bags are 0
-        v = (self.input(c) + summed) / (1 + counts).to(summed.dtype)[:, None]  # (B, D)
+        total_rows = self.input(c) + summed  # (B, D) sum of the N rows
+        n = (1 + counts).to(summed.dtype)[:, None]  # (B, 1)
+        v = total_rows + (total_rows / n - total_rows).detach()  # value: the mean; gradient: to each row whole
         return v[:, None, :]  # (B, 1, D)
