@@ -91,10 +91,10 @@ def main() -> None:
     path, tokens = pretokenize(DATA / "corpus-es", Path(args.cache_dir), name, max_files)
     print(f"corpus: {path} ({tokens:,} tokens; pre-tokenized in {time.perf_counter() - t0:.1f}s)", flush=True)
     systems = args.systems.split(",")
-    if args.hogwild:
-        systems.insert(1, "palabra2vec-hogwild")
     if args.word_level:
         systems.append("palabra2vec-words")
+    if args.hogwild:
+        systems.append("palabra2vec-hogwild")
     with tempfile.TemporaryDirectory(prefix="p2v-ft-") as tmp_s:
         tmp = Path(tmp_s)
         ga = sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt"))

@@ -34,7 +34,7 @@ def main() -> None:
 
         model = fasttext.train_unsupervised(path, model="skipgram", dim=100, ws=5, neg=5, t=1e-4, minCount=5,
                                             minn=3, maxn=6, bucket=2_000_000, epoch=epochs, thread=threads,
-                                            lr=0.025, seed=seed, verbose=0)
+                                            lr=0.025, verbose=0)  # this module takes no seed
         t1 = time.perf_counter()
         words = [w for w in model.get_words() if w != "</s>"]
         vectors = np.stack([model.get_word_vector(w) for w in words])
