@@ -313,3 +313,29 @@ def test_evaluate_scores_pairs_with_unknown_words_from_ngrams(tmp_path):
     both = evaluate_word_pairs(wv, f, oov=True)
     assert (both.pairs_used, both.pairs_oov, both.pairs_from_ngrams) == (4, 1, 1)
     assert both.coverage == pytest.approx(4 / 5) and both.in_vocab_coverage == pytest.approx(3 / 5)
+
+
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("threads,hogwild", [(1, False), (2, False)])
+def test_stop_and_resume_with_subwords_is_exact(tmp_path, threads, hogwild):
+    """A checkpoint holds the n-gram table too; resuming gives the uninterrupted tables."""
+    from palabra2vec.training.checkpoint import Checkpointer
+    from palabra2vec.word2vec import Word2Vec
+
+    rng = np.random.default_rng(0)
+    vocab = ["sol", "soles", "luna", "lunas", "mar", "mares", "río", "ríos", "pan", "panes"]
+    sents = [list(rng.choice(vocab, size=int(rng.integers(3, 20)))) for _ in range(1200)]
+
+    class StopAt:
+        def on_chunk_end(self, st):
+            if st.epoch == 2 and st.item == 2:
+                st.stop = True
+
+    cfg = TrainConfig(subwords=True, min_count=1, epochs=3, threads=threads, hogwild=hogwild, vector_size=8,
+                      buckets=500, chunk_words=1024, sample=0.0)
+    full = Word2Vec.train(sents, cfg, progress=False)
+    part = Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9), StopAt()], progress=False)
+    assert part.info["stopped_early"]
+    resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
+    for name in ("input", "output", "ngrams"):
+        np.testing.assert_array_equal(resumed.tables[name], full.tables[name])
