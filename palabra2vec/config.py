@@ -75,6 +75,11 @@ class TrainConfig:
     ns_exponent: float = _opt(0.75, "noise distribution is count ** ns_exponent")
     # model
     vector_size: int = _opt(100, "embedding dimension")
+    subwords: bool = _opt(False, "fastText's subword model: a word's vector is the mean of its own row and the "
+                          "rows of its character n-grams (words outside the vocabulary get vectors too)")
+    min_n: int = _opt(3, "subwords: shortest character n-gram")
+    max_n: int = _opt(6, "subwords: longest character n-gram (0: word rows only)")
+    buckets: int = _opt(2_000_000, "subwords: rows of the n-gram table (n-grams are hashed into them)")
     init: str = _opt("gensim", "starting tables: gensim (input U(-1/D, 1/D), output 0), "
                      "word2vec (word2vec.c: U(-0.5/D, 0.5/D)) or xavier (the notebook)", choices=INITS)
     # optimisation
@@ -143,6 +148,10 @@ class TrainConfig:
         need(10 <= self.max_sentence_length <= 1_000_000, "max sentence length must be >= 10")
         need(1024 <= self.chunk_words <= 100_000_000, "chunk words must be >= 1024")
         need(-5 <= self.ns_exponent <= 5, "ns exponent must be between -5 and 5")
+        if self.subwords:
+            need(1 <= self.min_n <= 100 and 0 <= self.max_n <= 100, "min n must be in 1..100 and max n in 0..100")
+            need(self.max_n == 0 or self.min_n <= self.max_n, "min n must not exceed max n")
+            need(1 <= self.buckets <= 2**31 - 1, "buckets must be between 1 and 2147483647")
         need(self.seed >= 0, "seed must be a non-negative integer")
         return self
 

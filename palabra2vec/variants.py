@@ -24,12 +24,17 @@ if TYPE_CHECKING:
 INPUT = "input"
 #: The context vectors of negative sampling (word2vec.c's ``syn1neg``).
 OUTPUT = "output"
+#: fastText's n-gram rows (``--subwords``): character n-grams hashed into ``buckets`` rows.
+NGRAMS = "ngrams"
 
 
 def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]]:
     """Name -> (rows, columns) of every table the model described by ``config`` trains."""
     D = config.vector_size
-    return {INPUT: (n_words, D), OUTPUT: (n_words, D)}
+    shapes = {INPUT: (n_words, D), OUTPUT: (n_words, D)}
+    if getattr(config, "subwords", False):
+        shapes[NGRAMS] = (config.buckets, D)
+    return shapes
 
 
 def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:
@@ -38,7 +43,10 @@ def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:
     ``gensim``: input ~ U(-1/D, 1/D), output = 0 (gensim 4's ``prep_vectors``; measured on the
     Spanish benchmark it scores ~0.004-0.008 Spearman above word2vec.c's narrower start);
     ``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both
-    ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The same
+    ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The
+    ``ngrams`` table (``--subwords``) starts at zero whatever ``init`` says: n-grams never seen in
+    training then add nothing to a word's vector (fastText and gensim start them uniform, so an
+    unseen n-gram adds noise), and untouched rows cost no memory until written. The same
     distributions as :meth:`palabra2vec.training.model.SkipGram.reset_parameters`; every
     backend starts from these arrays.
     """
@@ -52,6 +60,9 @@ def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:
     elif config.init == "xavier":
         tables = {}
         for name, (rows, cols) in shapes.items():  # input first: the draws match the notebook's order
+            if name == NGRAMS:
+                tables[name] = np.zeros((rows, cols), np.float32)
+                continue
             a = float(np.sqrt(6.0 / (rows + cols)))
             tables[name] = rng.uniform(-a, a, size=(rows, cols)).astype(np.float32)
     else:
@@ -72,7 +83,14 @@ def check_tables(tables: dict[str, np.ndarray], config: TrainConfig, n_words: in
 
 
 def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarray]) -> "WordVectors":
-    """What users query: the vectors composed from the tables (today the input rows)."""
+    """What users query: the vectors composed from the tables: the input rows, or with
+    ``--subwords`` the mean of a word's input row and its n-gram rows (fastText's meaning),
+    words outside the vocabulary composed from their n-grams alone."""
     from .vectors.word_vectors import WordVectors
 
+    if getattr(config, "subwords", False):
+        from .vectors.subword_vectors import SubwordVectors
+
+        return SubwordVectors.compose(tables[INPUT], tables[NGRAMS], vocab.index_to_key, vocab.counts,
+                                      config.min_n, config.max_n)
     return WordVectors(tables[INPUT], vocab.index_to_key, vocab.counts)

@@ -11,7 +11,7 @@ from typing import Any
 from .common import PROG, _positive_int
 from ..errors import UsageError
 
-MODEL_HELP = "model directory (palabra2vec train) or word2vec text/binary file"
+MODEL_HELP = "model directory (palabra2vec train), fastText .bin or word2vec text/binary file"
 
 
 def add_vector_parsers(sub: Any) -> None:
@@ -43,6 +43,9 @@ def add_vector_parsers(sub: Any) -> None:
     e.add_argument("--restrict-vocab", type=_positive_int, default=30_000,
                    help="analogies: only the most frequent N words count (default %(default)s)")
     e.add_argument("--cosmul", action="store_true", help="analogies by 3CosMul instead of 3CosAdd")
+    e.add_argument("--oov", action="store_true",
+                   help="similarity: score pairs with words outside the vocabulary from their character n-grams "
+                        "(subword models), as fastText does; coverage is then shown with and without them")
     e.add_argument("--sections", action="store_true", help="also print each section of the analogy files")
     e.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -50,9 +53,11 @@ def add_vector_parsers(sub: Any) -> None:
                        description="word2vec-text / word2vec-binary: one file (gensim and word2vec.c read it); "
                                    "projector: a directory with vectors.tsv and metadata.tsv.")
     x.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector"),
-                   help="word2vec-text, word2vec-binary (word2vec.c) or projector (TensorBoard) (required)")
-    x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec) or directory (projector) (required)")
+    x.add_argument("--format", required=True, choices=("word2vec-text", "word2vec-binary", "projector", "fasttext-bin"),
+                   help="word2vec-text, word2vec-binary (word2vec.c), projector (TensorBoard) or fasttext-bin (a "
+                        "fastText .bin that fasttext.load_model and gensim's load_facebook_model read, from a model "
+                        "directory, n-gram table included) (required)")
+    x.add_argument("-o", "--output", required=True, metavar="PATH", help="file (word2vec, fastText) or directory (projector) (required)")
     x.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="only the N most frequent words (default: all)")
     x.add_argument("--overwrite", action="store_true", help="replace existing output files (default: refuse)")
 
@@ -72,7 +77,7 @@ def resolve_word(wv: Any, word: str) -> str:
     if lower != word and lower in wv:
         print(f"{PROG}: note: {word!r} is not in the vocabulary; using {lower!r}", file=sys.stderr)
         return lower
-    wv.get_index(word)  # raises UnknownWordError with suggestions
+    wv.get_vector(word)  # an unknown word raises UnknownWordError with suggestions (a subword model answers)
     return word
 
 
@@ -82,16 +87,27 @@ def _dump_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+OOV_NOTE = "not in the vocabulary: vector from its character n-grams"
+
+
+def _oov_words(wv: Any, words: list[str]) -> list[str]:
+    """The query words answered from n-grams only (subword models); unknown words raise here."""
+    for w in words:  # check every word first: an unknown one is an error before any output
+        wv.get_vector(w)
+    return [w for w in words if w not in wv]
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
-    words = [resolve_word(wv, w) for w in args.words]  # an unknown word is an error before any output
+    words = [resolve_word(wv, w) for w in args.words]
+    oov = _oov_words(wv, words)  # an unknown word is an error before any output
     results = {w: wv.most_similar(w, topn=args.topn) for w in words}
     if args.json:
         _dump_json({w: [{"word": n, "similarity": s} for n, s in r] for w, r in results.items()})
         return 0
     for i, (w, r) in enumerate(results.items()):
-        if len(results) > 1:
-            print(("\n" if i else "") + f"{w}:")
+        if len(results) > 1 or w in oov:
+            print(("\n" if i else "") + f"{w}:" + (f" ({OOV_NOTE})" if w in oov else ""))
         for word, sim in r:
             print(f"{word}\t{sim:.4f}")
     return 0
@@ -100,12 +116,15 @@ def cmd_similar(args: argparse.Namespace) -> int:
 def cmd_analogy(args: argparse.Namespace) -> int:
     wv = _load_vectors(args.model)
     args.a, args.b, args.c = (resolve_word(wv, w) for w in (args.a, args.b, args.c))
+    oov = _oov_words(wv, [args.a, args.b, args.c])
     r = wv.analogy(args.a, args.b, args.c, topn=args.topn, method="mul" if args.cosmul else "add")
     if args.json:
         _dump_json({"a": args.a, "b": args.b, "c": args.c, "method": "3CosMul" if args.cosmul else "3CosAdd",
                     "answers": [{"word": n, "score": s} for n, s in r]})
         return 0
     print(f"{args.a} : {args.b} :: {args.c} : ?")
+    for w in oov:
+        print(f"{w}: {OOV_NOTE}")
     for word, score in r:
         print(f"{word}\t{score:.4f}")
     return 0
@@ -117,7 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.similarity and not args.analogies:
         raise UsageError("give --similarity FILE... and/or --analogies FILE...")
     wv = _load_vectors(args.model)
-    pairs = [evaluate_word_pairs(wv, f) for f in args.similarity]
+    pairs = [evaluate_word_pairs(wv, f, oov=args.oov) for f in args.similarity]
     method = "mul" if args.cosmul else "add"
     analog = [evaluate_word_analogies(wv, f, restrict_vocab=args.restrict_vocab, method=method) for f in args.analogies]
     if args.json:
@@ -125,10 +144,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     "analogies": [r.to_dict() for r in analog]})
         return 0
     if pairs:
-        print(f"{'similarity file':<28} {'spearman':>9} {'pearson':>8} {'pairs':>11} {'coverage':>8}")
+        extra = f" {'in vocab':>8}" if args.oov else ""
+        print(f"{'similarity file':<28} {'spearman':>9} {'pearson':>8} {'pairs':>11} {'coverage':>8}" + extra)
         for r in pairs:
+            extra = f" {r.in_vocab_coverage:>8.1%}" if args.oov else ""
             print(f"{Path(r.path).name[:28]:<28} {r.spearman:>9.4f} {r.pearson:>8.4f} "
-                  f"{f'{r.pairs_used}/{r.pairs_total}':>11} {r.coverage:>8.1%}")
+                  f"{f'{r.pairs_used}/{r.pairs_total}':>11} {r.coverage:>8.1%}" + extra)
     if analog:
         if pairs:
             print()
@@ -170,6 +191,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     files = [out / "vectors.tsv", out / "metadata.tsv"] if args.format == "projector" else [out]
     _check_export_target(args.model, args.output, files, args.overwrite)
+    if args.format == "fasttext-bin":
+        from ..vectors.fasttext_bin import export_fasttext_bin
+
+        if not Path(args.model).is_dir():
+            raise UsageError("--format fasttext-bin needs a model directory (palabra2vec train --subwords)")
+        if args.limit is not None:
+            raise UsageError("--limit does not apply to --format fasttext-bin (the n-gram table is whole)")
+        out = export_fasttext_bin(args.model, args.output)
+        print(f"wrote {out} (fasttext-bin)")
+        return 0
     wv = _load_vectors(args.model)
     n = len(wv) if args.limit is None else min(args.limit, len(wv))
     if args.format == "projector":

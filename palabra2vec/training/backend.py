@@ -73,7 +73,10 @@ class BackendFactory(Protocol):
         ...
 
     def __call__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> Backend: ...
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> Backend:
+        """``subwords`` (only with ``config.subwords``): each vocabulary word's n-gram rows as CSR
+        arrays (offsets, ids), see :func:`palabra2vec.text.subwords.vocab_subwords`."""
+        ...
 
 
 #: name -> "module:Class"; imported only when chosen (the torch backend imports PyTorch).

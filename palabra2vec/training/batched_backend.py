@@ -126,10 +126,12 @@ class BatchedBackend:
     def unavailable(config: TrainConfig, device: str) -> str | None:
         if config.optimizer != "sgd":
             return "the batched backend trains with SGD only; use --backend torch for Adam"
+        if config.subwords:
+            return "the batched backend trains word-level skip-gram only; use --backend torch or fast for --subwords"
         return None
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> None:
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.config, self.device = config, torch.device(device)
         if self.device.type == "cpu":
             torch.set_num_threads(config.threads)

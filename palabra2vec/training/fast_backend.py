@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..config import TrainConfig
-from ..variants import INPUT, OUTPUT
+from ..variants import INPUT, NGRAMS, OUTPUT
 from . import fast
 from .sampling import NoiseDistribution
 
@@ -28,6 +28,42 @@ class _Delta:
         d = _Delta.__new__(_Delta)
         d.delta, d.mark, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int8), np.zeros(0, np.int32)
         return d
+
+    def merge(self, table: np.ndarray, n: int) -> None:
+        fast.merge_delta(table, self.delta, self.mark, self.touched, n)
+
+
+class _SparseDelta:
+    """One thread's pending updates of a large table (the (buckets, D) n-grams): ``slot[r]`` is
+    the row of ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot
+    order. ``delta`` holds only the rows a work item can touch (:meth:`reserve`), not a dense
+    copy of the table: 2M x 100 float32 would be 800 MB per thread."""
+
+    def __init__(self, rows: int, dim: int, words: int) -> None:
+        self.slot = np.full(rows, -1, np.int32)
+        self.delta = np.zeros((0, dim), np.float32)
+        self.touched = np.zeros(0, np.int32)
+        self.seen_word = np.zeros(words, np.bool_)
+        self.seen_bucket = np.zeros(rows, np.bool_)
+
+    def reserve(self, chunk: np.ndarray, offsets: np.ndarray, ids: np.ndarray, pending: int) -> None:
+        """Make room for the rows ``chunk`` can touch on top of ``pending`` ones (grown by half
+        again when short, so that reallocations are rare)."""
+        from .fast_subwords import count_touched_buckets
+
+        need = pending + count_touched_buckets(chunk, offsets, ids, self.seen_word, self.seen_bucket)
+        if need > self.delta.shape[0]:
+            cap = max(need, self.delta.shape[0] * 3 // 2)
+            grown = np.zeros((cap, self.delta.shape[1]), np.float32)
+            grown[:pending] = self.delta[:pending]
+            touched = np.zeros(cap, np.int32)
+            touched[:pending] = self.touched[:pending]
+            self.delta, self.touched = grown, touched
+
+    def merge(self, table: np.ndarray, n: int) -> None:
+        from .fast_subwords import merge_sparse
+
+        merge_sparse(table, self.delta, self.slot, self.touched, n)
 
 
 class FastBackend:
@@ -50,8 +86,10 @@ class FastBackend:
         return None
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> None:
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.config, self.keep, self.noise = config, keep, noise
+        #: (offsets, ids): each vocabulary word's n-gram rows, CSR (text/subwords.vocab_subwords)
+        self.subwords = subwords
         self.threads = config.threads
         self._tables = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tables.items()}
         self.track_every = 8  # loss is estimated on every 8th center: it costs a log and an exp
@@ -60,9 +98,11 @@ class FastBackend:
         self._slots: list[tuple[dict[str, _Delta], np.ndarray]] = []  # per thread: deltas, touched counts
         if self.deterministic:
             for _ in range(config.threads):
-                deltas = {name: _Delta(*t.shape) for name, t in self._tables.items()}
+                deltas = {name: _SparseDelta(*t.shape, len(keep)) if name == NGRAMS else _Delta(*t.shape)
+                          for name, t in self._tables.items()}
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
-        self._no_counts = np.zeros(2, np.int64)
+        self._no_counts = np.zeros(len(self._tables), np.int64)
+        self._no_slot = np.zeros(0, np.int32)
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:
@@ -72,10 +112,33 @@ class FastBackend:
         else:
             deltas, counts = self._none, self._no_counts
         d_in, d_out = deltas[INPUT], deltas[OUTPUT]
+        if self.subwords is not None:
+            return self._train_item_subwords(chunk, alpha0, alpha1, seed, deltas, counts)
         loss, terms, _pairs = fast.train_chunk(
             chunk, self._tables[INPUT], self._tables[OUTPUT], self.keep, self.noise.prob, self.noise.alias,
             c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
             d_in.delta, d_out.delta, d_in.mark, d_out.mark, d_in.touched, d_out.touched, counts,
+        )
+        return float(loss), int(terms)
+
+    def _train_item_subwords(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
+                             deltas: dict[str, Any], counts: np.ndarray) -> tuple[float, int]:
+        """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`)."""
+        from .fast_subwords import train_chunk_subwords
+
+        c = self.config
+        offsets, ids = self.subwords
+        d_in, d_out, d_ng = deltas[INPUT], deltas[OUTPUT], deltas[NGRAMS]
+        if isinstance(d_ng, _SparseDelta):
+            d_ng.reserve(chunk, offsets, ids, int(counts[2]))
+            slot = d_ng.slot
+        else:
+            slot = self._no_slot
+        loss, terms, _pairs = train_chunk_subwords(
+            chunk, self._tables[INPUT], self._tables[OUTPUT], self._tables[NGRAMS], offsets, ids, self.keep,
+            self.noise.prob, self.noise.alias, c.window, c.negative, alpha0, alpha1, seed,
+            c.max_sentence_length, self.track_every, d_in.delta, d_out.delta, d_ng.delta, d_in.mark, d_out.mark,
+            slot, d_in.touched, d_out.touched, d_ng.touched, counts,
         )
         return float(loss), int(terms)
 
@@ -88,7 +151,7 @@ class FastBackend:
             table = self._tables[names[k]]
             for deltas, counts in self._slots:
                 d = deltas[names[k]]
-                fast.merge_delta(table, d.delta, d.mark, d.touched, counts[k])
+                d.merge(table, counts[k])
 
         if pool is None:
             for k in range(len(names)):

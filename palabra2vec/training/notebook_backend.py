@@ -41,8 +41,8 @@ class DrawOnceBackend(TorchBackend):
     """
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> None:
-        super().__init__(config, device, keep, noise, tables)
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        super().__init__(config, device, keep, noise, tables, subwords)
         self._examples: dict[bytes, Examples] = {}
 
     def examples(self, chunk: np.ndarray) -> Examples:

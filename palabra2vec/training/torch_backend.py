@@ -45,12 +45,17 @@ class TorchBackend:
         return None  # runs every config on every device PyTorch knows
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> None:
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.config, self.device, self.keep, self.noise = config, torch.device(device), keep, noise
         torch.set_num_threads(config.threads)
         sgd = config.optimizer == "sgd"
         V, D = tables["input"].shape
-        self.model = SkipGram(V, D, sparse=sgd)
+        if subwords is not None:  # fastText's subword model (--subwords)
+            from .subword_model import SubwordSkipGram
+
+            self.model: SkipGram = SubwordSkipGram(V, D, tables["ngrams"].shape[0], *subwords, sparse=sgd)
+        else:
+            self.model = SkipGram(V, D, sparse=sgd)
         self.load_tables(tables)
         self.model.to(self.device)
         self.optimizer: torch.optim.Optimizer | None = None

@@ -19,10 +19,10 @@ class _TorchPath:
     unavailable = staticmethod(TorchBackend.unavailable)
 
     def __call__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
-                 tables: dict[str, np.ndarray]) -> TorchBackend:
+                 tables: dict[str, np.ndarray], subwords: tuple[np.ndarray, np.ndarray] | None = None) -> TorchBackend:
         if config.draw_once:
-            return DrawOnceBackend(config, device, keep, noise, tables)
-        return TorchBackend(config, device, keep, noise, tables)
+            return DrawOnceBackend(config, device, keep, noise, tables, subwords)
+        return TorchBackend(config, device, keep, noise, tables, subwords)
 
 
 torch_path = _TorchPath()

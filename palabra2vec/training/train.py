@@ -140,7 +140,13 @@ class Trainer:
         self._keep_total = corpus_words
         self.noise = notebook.noise_distribution(vocab.counts, config)
         tables = init_tables(config, len(vocab))
-        self.backend: Backend = backend_class(self.backend_name)(config, self.device, self.keep, self.noise, tables)
+        extra = {}
+        if config.subwords:  # each word's n-gram rows, CSR (see text/subwords.py)
+            from ..text.subwords import vocab_subwords
+
+            extra["subwords"] = vocab_subwords(vocab.index_to_key, config.min_n, config.max_n, config.buckets)
+        self.backend: Backend = backend_class(self.backend_name)(config, self.device, self.keep, self.noise, tables,
+                                                                 **extra)
         self.state = TrainState(epochs=config.epochs)
         #: where training starts: (epoch from 1, work item); set by checkpoint.restore
         self.start_epoch, self.start_item = 1, 0

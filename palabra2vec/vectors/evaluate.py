@@ -102,6 +102,13 @@ class PairsResult:
     pairs_used: int
     pairs_oov: int  #: pairs skipped because a word is unknown
     lines_skipped: int = 0  #: malformed lines (not "word word number")
+    #: pairs scored with a word outside the vocabulary, its vector from n-grams (``oov=True``)
+    pairs_from_ngrams: int = 0
+
+    @property
+    def in_vocab_coverage(self) -> float:
+        """Share of the file's pairs whose two words are in the vocabulary."""
+        return (self.pairs_used - self.pairs_from_ngrams) / self.pairs_total if self.pairs_total else 0.0
 
     @property
     def pairs_total(self) -> int:
@@ -115,7 +122,8 @@ class PairsResult:
     def to_dict(self) -> dict:
         return {"kind": "similarity", "path": self.path, "spearman": self.spearman, "pearson": self.pearson,
                 "pairs_used": self.pairs_used, "pairs_oov": self.pairs_oov, "pairs_total": self.pairs_total,
-                "coverage": self.coverage, "lines_skipped": self.lines_skipped}
+                "coverage": self.coverage, "lines_skipped": self.lines_skipped,
+                "pairs_from_ngrams": self.pairs_from_ngrams, "in_vocab_coverage": self.in_vocab_coverage}
 
 
 def _split_pair(line: str) -> list[str]:
@@ -128,8 +136,13 @@ def evaluate_word_pairs(
     restrict_vocab: int = 300_000,
     case_insensitive: bool = True,
     encoding: str | None = None,
+    oov: bool = False,
 ) -> PairsResult:
     """Spearman and Pearson correlation between human scores and cosine similarities.
+
+    ``oov=True`` (subword models): a pair with a word outside the vocabulary is scored with
+    that word's vector from its character n-grams (lowercased, as the vocabulary), as
+    fastText's own evaluation would; such pairs are counted in ``pairs_from_ngrams``.
 
     Lines are ``word1 word2 score``, tab- or space-separated; blank lines and lines starting
     with ``#`` are skipped. Pairs with a word outside the first ``restrict_vocab`` words are
@@ -138,7 +151,7 @@ def evaluate_word_pairs(
     ok = _ok_vocab(wv, restrict_vocab, case_insensitive)
     gold: list[float] = []
     model: list[float] = []
-    oov = skipped = 0
+    n_oov = skipped = from_ngrams = 0
     for n, line in enumerate(read_text(path, encoding), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -150,10 +163,18 @@ def evaluate_word_pairs(
             log.info("%s:%d: skipping a line that is not 'word word score'", path, n)
             skipped += 1
             continue
+        raw_a, raw_b = a, b
         if case_insensitive:
             a, b = a.upper(), b.upper()
         if a not in ok or b not in ok:
-            oov += 1
+            wa = wv.index_to_key[ok[a]] if a in ok else raw_a.lower()
+            wb = wv.index_to_key[ok[b]] if b in ok else raw_b.lower()
+            if oov and wv.has_vector(wa) and wv.has_vector(wb):
+                gold.append(sim)
+                model.append(wv.similarity(wa, wb))
+                from_ngrams += 1
+            else:
+                n_oov += 1
             continue
         gold.append(sim)
         if ok[a] == ok[b]:  # a word with itself: exactly 1 (gensim's float32 gives 1 +- a few ulps)
@@ -161,10 +182,10 @@ def evaluate_word_pairs(
         else:
             model.append(wv.similarity(wv.index_to_key[ok[a]], wv.index_to_key[ok[b]]))
     if not gold:
-        raise Palabra2vecError(f"{path}: no word pair could be scored ({oov} out of vocabulary, "
+        raise Palabra2vecError(f"{path}: no word pair could be scored ({n_oov} out of vocabulary, "
                                f"{skipped} malformed lines)")
     g, m = np.array(gold), np.array(model)
-    return PairsResult(str(path), spearman(g, m), pearson(g, m), len(gold), oov, skipped)
+    return PairsResult(str(path), spearman(g, m), pearson(g, m), len(gold), n_oov, skipped, from_ngrams)
 
 
 # -- analogies -----------------------------------------------------------------------------------

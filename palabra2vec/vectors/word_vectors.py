@@ -55,6 +55,11 @@ class WordVectors:
     def __contains__(self, word: object) -> bool:
         return word in self.key_to_index
 
+    def has_vector(self, word: str) -> bool:
+        """Whether a vector can be given for ``word`` (here: it is in the vocabulary; subword
+        models also answer words outside it)."""
+        return word in self.key_to_index
+
     def get_index(self, word: str) -> int:
         """Row of ``word``; :class:`UnknownWordError` (a ``KeyError``) suggests close words."""
         return self.vocab[word]

@@ -1,0 +1,54 @@
+"""The readable subword skip-gram (fastText's model) as a PyTorch module: the center's input
+vector is an EmbeddingBag-style mean of its own row and its character n-gram rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import SkipGram
+
+
+class SubwordSkipGram(SkipGram):
+    """:class:`SkipGram` whose input vector of word w is
+    ``(input[w] + sum_{g in G(w)} ngrams[g]) / (1 + |G(w)|)`` (Bojanowski et al. 2017; the mean,
+    as fastText's ``computeHidden``), G(w) the n-gram bucket ids of w given as CSR arrays
+    (``offsets``, ``ids``; :func:`palabra2vec.text.subwords.vocab_subwords`).
+
+    The training step follows fastText (``Model::update``) and gensim (``fasttext_inner``):
+    each of the N = 1 + |G(w)| rows moves by the *whole* gradient of the composed vector, N
+    times the gradient of the mean. Measured on corpus-es (1 seed), the exact gradient of the
+    mean (1/N each) learned N times slower and scored far below word-level training (MSL 0.087
+    vs 0.24; see benchmarks/RESULTS.md). Here the forward value is the mean and the backward
+    passes the gradient through unscaled, so autograd computes the same step as the fast
+    kernel's ``scatter_mean``.
+    """
+
+    def __init__(self, vocab_size: int, vector_size: int, buckets: int, offsets: np.ndarray, ids: np.ndarray,
+                 sparse: bool = False) -> None:
+        super().__init__(vocab_size, vector_size, sparse=sparse)
+        self.ngrams = nn.Embedding(buckets, vector_size, sparse=sparse)
+        self.register_buffer("sub_offsets", torch.as_tensor(np.asarray(offsets, np.int64)), persistent=False)
+        self.register_buffer("sub_ids", torch.as_tensor(np.asarray(ids, np.int64)), persistent=False)
+
+    def tables(self) -> dict[str, torch.Tensor]:
+        return {**super().tables(), "ngrams": self.ngrams.weight}
+
+    def input_vectors(self, centers: torch.Tensor) -> torch.Tensor:
+        """(B, 1) center ids -> (B, 1, D) composed input vectors."""
+        c = centers.reshape(-1)  # (B,)
+        starts = self.sub_offsets[c]  # (B,)
+        counts = self.sub_offsets[c + 1] - starts  # (B,) n-grams per center
+        bag_starts = torch.cumsum(counts, 0) - counts  # (B,) where each bag starts in ``flat``
+        total = int(counts.sum())
+        pos = (torch.arange(total, device=c.device) - torch.repeat_interleave(bag_starts, counts)
+               + torch.repeat_interleave(starts, counts))  # (total,) positions in sub_ids
+        flat = self.sub_ids[pos]  # (total,) bucket ids, bag after bag
+        summed = F.embedding_bag(flat, self.ngrams.weight, bag_starts, mode="sum",
+                                 sparse=self.ngrams.sparse)  # (B, D); empty bags are 0
+        total_rows = self.input(c) + summed  # (B, D) sum of the N rows
+        n = (1 + counts).to(summed.dtype)[:, None]  # (B, 1)
+        v = total_rows + (total_rows / n - total_rows).detach()  # value: the mean; gradient: to each row whole
+        return v[:, None, :]  # (B, 1, D)

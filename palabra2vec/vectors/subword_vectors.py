@@ -1,0 +1,141 @@
+"""``SubwordVectors``: word vectors that also answer words outside the vocabulary, from their
+character n-grams (fastText's model, Bojanowski et al. 2017).
+
+A vocabulary word's vector is the mean of its own input row and its n-gram rows; a word
+outside the vocabulary gets the mean of its n-gram rows alone (fastText's ``getWordVector``,
+gensim's ``FastTextKeyedVectors.get_vector``). As gensim does, only the lookup of a vector is
+overridden: queries, evaluation and export go through it unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import UnknownWordError, UsageError
+from ..text.subwords import ngram_ids, vocab_subwords
+from .word_vectors import WordVectors
+
+log = logging.getLogger(__name__)
+
+
+def compose_vocab_vectors(words_table: np.ndarray, ngrams: np.ndarray, offsets: np.ndarray,
+                          ids: np.ndarray, block: int = 8192) -> np.ndarray:
+    """``(words_table[i] + sum_g ngrams[g]) / (1 + n_i)`` for every word i, g over its n-gram ids
+    ``ids[offsets[i]:offsets[i+1]]`` (float32, summed in float32 in fastText's order)."""
+    V, D = words_table.shape
+    out = np.array(words_table, dtype=np.float32, copy=True)  # (V, D)
+    for lo in range(0, V, block):  # blocks bound the (n-grams, D) temporary
+        hi = min(V, lo + block)
+        a, b = int(offsets[lo]), int(offsets[hi])
+        if b == a:
+            continue
+        rows = ngrams[ids[a:b]]  # (n, D)
+        owner = np.repeat(np.arange(lo, hi), np.diff(offsets[lo:hi + 1]))  # (n,)
+        np.add.at(out, owner, rows)
+    out /= (1 + np.diff(offsets)).astype(np.float32)[:, None]
+    return out
+
+
+class SubwordVectors(WordVectors):
+    """:class:`WordVectors` whose lookups compose words outside the vocabulary from n-grams.
+
+    ``vectors`` holds the composed vectors of the vocabulary words (what queries rank);
+    ``ngrams`` the (buckets, D) n-gram table, ``min_n``/``max_n`` the n-gram lengths.
+    ``"w" in wv`` stays vocabulary membership; :meth:`has_vector` says whether a vector can be
+    built. An out-of-vocabulary word none of whose n-grams was trained (all its rows zero) is an
+    :class:`UnknownWordError`.
+    """
+
+    def __init__(self, vectors: np.ndarray, index_to_key: Sequence[str], counts: Sequence[int] | None,
+                 ngrams: np.ndarray, min_n: int, max_n: int, words_table: np.ndarray | None = None) -> None:
+        super().__init__(vectors, index_to_key, counts)
+        self.ngrams = ngrams
+        self.min_n, self.max_n = int(min_n), int(max_n)
+        #: the words' own input rows (before composition), kept for fastText export
+        self.words_table = words_table
+
+    @classmethod
+    def compose(cls, words_table: np.ndarray, ngrams: np.ndarray, index_to_key: Sequence[str],
+                counts: Sequence[int] | None, min_n: int, max_n: int) -> "SubwordVectors":
+        """Build from a model's ``input`` (V, D) and ``ngrams`` (buckets, D) tables."""
+        offsets, ids = vocab_subwords(index_to_key, min_n, max_n, ngrams.shape[0])
+        vectors = compose_vocab_vectors(words_table, ngrams, offsets, ids)
+        return cls(vectors, index_to_key, counts, ngrams, min_n, max_n, words_table)
+
+    @property
+    def buckets(self) -> int:
+        return self.ngrams.shape[0]
+
+    def oov_vector(self, word: str) -> np.ndarray:
+        """The vector of a word outside the vocabulary: the mean of its n-gram rows."""
+        ids = ngram_ids(word, self.min_n, self.max_n, self.buckets)
+        rows = self.ngrams[ids]  # (n, D)
+        if len(ids) == 0 or not rows.any():
+            raise UnknownWordError(word, self.vocab.suggest(word))
+        return rows.sum(axis=0, dtype=np.float32) / np.float32(len(ids))
+
+    def has_vector(self, word: str) -> bool:
+        """Whether ``word`` is in the vocabulary or has at least one trained n-gram."""
+        if word in self.key_to_index:
+            return True
+        ids = ngram_ids(word, self.min_n, self.max_n, self.buckets)
+        return len(ids) > 0 and bool(self.ngrams[ids].any())
+
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return self.unit_vectors[i] if norm else self.vectors[i]
+        v = self.oov_vector(word)
+        if norm:
+            n = np.linalg.norm(v)
+            return v / n if n > 0 else v
+        return v
+
+    def get_vectors(self, words: Iterable[str], norm: bool = False) -> np.ndarray:
+        words = list(words)
+        if not words:
+            return np.zeros((0, self.vector_size), np.float32)
+        return np.stack([self.get_vector(w, norm) for w in words])  # (N, D)
+
+    def similarity(self, w1: str, w2: str) -> float:
+        a = self.get_vector(w1).astype(np.float64)
+        b = self.get_vector(w2).astype(np.float64)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
+
+    def _query(self, positive, negative, topn: int) -> tuple[list, list, list[int]]:
+        pos = [positive] if isinstance(positive, (str, np.ndarray)) else list(positive or [])
+        neg = [negative] if isinstance(negative, (str, np.ndarray)) else list(negative or [])
+        if not pos and not neg:
+            raise UsageError("a query needs at least one word")
+        if topn < 1:
+            raise UsageError("topn must be at least 1")
+        ids = []
+        for w in pos + neg:
+            if isinstance(w, str):
+                if w in self.key_to_index:
+                    ids.append(self.key_to_index[w])  # vocabulary query words are never answers
+                else:
+                    self.oov_vector(w)  # raises for a word with no trained n-gram
+        return pos, neg, ids
+
+    def _unit(self, item) -> np.ndarray:
+        if isinstance(item, str):
+            return self.get_vector(item, norm=True)
+        return super()._unit(item)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        words = list(words)
+        if len(words) < 2:
+            return super().doesnt_match(words)
+        units = self.get_vectors(words, norm=True)  # (N, D)
+        mean = units.mean(axis=0)
+        n = np.linalg.norm(mean)
+        return words[int(np.argmin(units @ (mean / n if n > 0 else mean)))]
+
+    def __repr__(self) -> str:
+        return (f"SubwordVectors({len(self)} words x {self.vector_size} dims, "
+                f"{self.buckets:,} n-gram buckets, n = {self.min_n}..{self.max_n})")

@@ -1,0 +1,341 @@
+"""fastText's subword model: n-grams and hashes against gensim's reproduction of fastText, the
+kernel step against autograd, sparse per-thread deltas, and vectors for unknown words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from palabra2vec.config import TrainConfig
+from palabra2vec.errors import UnknownWordError, UsageError
+from palabra2vec.text.subwords import char_ngrams, ft_hash, ngram_ids, vocab_subwords
+from palabra2vec.training import fast
+from palabra2vec.training.model import masked_bce_loss
+from palabra2vec.vectors.subword_vectors import SubwordVectors
+
+SPANISH = ["niño", "camión", "pingüino", "ñandú", "caballerosidades", "de", "a", "él"]
+
+
+# -- n-grams and hashes -------------------------------------------------------------------------
+@pytest.mark.parametrize("word", SPANISH)
+def test_ngrams_and_ids_equal_gensims(word):
+    fti = pytest.importorskip("gensim.models.fasttext_inner", reason="gensim is not installed")
+    grams = fti.compute_ngrams_bytes(word, 3, 6)
+    assert char_ngrams(word, 3, 6) == grams
+    assert [ft_hash(g) for g in grams] == [fti.ft_hash_bytes(g) for g in grams]
+    want = [fti.ft_hash_bytes(g) % 2_000_000 for g in grams]
+    assert ngram_ids(word, 3, 6, 2_000_000).tolist() == want
+
+
+def test_ngrams_count_characters_not_bytes():
+    assert [g.decode() for g in char_ngrams("sí", 3, 4)] == ["<sí", "<sí>", "sí>"]
+    assert [g.decode() for g in char_ngrams("ñu", 1, 2)] == ["<ñ", "ñ", "ñu", "u", "u>"]  # no "<" or ">" alone
+    assert char_ngrams("ab", 3, 2) == []
+
+
+def test_hash_sign_extends_bytes():
+    """Textbook FNV-1a over unsigned bytes differs from fastText's on every non-ASCII byte."""
+    def fnv_unsigned(data: bytes) -> int:
+        h = 2166136261
+        for b in data:
+            h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+        return h
+
+    assert ft_hash(b"de") == fnv_unsigned(b"de")  # ASCII: the same
+    assert ft_hash("ñ".encode()) != fnv_unsigned("ñ".encode())
+    # by hand: h = (h ^ 0xffffffc3) * p, then (h ^ 0xffffffb1) * p, mod 2^32
+    h = ((2166136261 ^ 0xFFFFFFC3) * 16777619) & 0xFFFFFFFF
+    h = ((h ^ 0xFFFFFFB1) * 16777619) & 0xFFFFFFFF
+    assert ft_hash("ñ".encode()) == h
+
+
+def test_vocab_subwords_is_csr_of_each_word():
+    offsets, ids = vocab_subwords(SPANISH, 3, 5, 1000)
+    assert offsets.dtype == np.int64 and ids.dtype == np.int32 and offsets[0] == 0
+    for i, w in enumerate(SPANISH):
+        assert ids[offsets[i]:offsets[i + 1]].tolist() == ngram_ids(w, 3, 5, 1000).tolist()
+
+
+def test_config_checks_ngram_settings():
+    with pytest.raises(UsageError, match="min n must not exceed"):
+        TrainConfig(subwords=True, min_n=5, max_n=3).validate()
+    with pytest.raises(UsageError, match="buckets"):
+        TrainConfig(subwords=True, buckets=0).validate()
+
+
+# -- the kernel step against autograd -----------------------------------------------------------
+def _toy(seed, V=7, B=13, D=5):
+    rng = np.random.default_rng(seed)
+    words = ["sol", "luna", "mar", "río", "ñu", "pan", "té"][:V]
+    offsets, ids = vocab_subwords(words, 2, 3, B)
+    syn0 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    syn1 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    ngr = rng.normal(0, 0.3, (B, D)).astype(np.float32)
+    return words, offsets, ids, syn0, syn1, ngr
+
+
+def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=False):
+    from palabra2vec.training.fast_subwords import center_update, merge_sparse
+
+    D = syn0.shape[1]
+    s0, s1, ng = syn0.copy(), syn1.copy(), ngr.copy()
+    empty = np.zeros((0, D), np.float32)
+    counts = np.zeros(3, np.int64)
+    e8, e32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
+    if sparse:  # deterministic rounds: the n-gram step goes to a compact delta, merged after
+        dn = np.zeros((len(ids), D), np.float32)
+        slot = np.full(ngr.shape[0], -1, np.int32)
+        touchedn = np.zeros(len(ids), np.int32)
+    else:
+        dn, slot, touchedn = empty, e32, e32
+    g = np.zeros((m * (K + 1), 1), np.float32)
+    x = np.zeros((1, D), np.float32)
+    rout = np.zeros((m * (K + 1), D), np.float32)
+    e = np.zeros(D, np.float32)
+    loss = center_update(s0, s1, ng, offsets, ids, empty, empty, dn, e8, e8, slot, e32, e32, touchedn, counts,
+                         w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True)
+    if sparse:
+        assert 0 < counts[2] <= len(set(ids[offsets[w]:offsets[w + 1]].tolist()))
+        merge_sparse(ng, dn, slot, touchedn, counts[2])
+        assert (slot == -1).all() and not dn.any()
+    return s0, s1, ng, loss
+
+
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_center_update_matches_autograd(seed, sparse):
+    from palabra2vec.training.subword_model import SubwordSkipGram
+
+    words, offsets, ids, syn0, syn1, ngr = _toy(seed)
+    V, D = syn0.shape
+    rng = np.random.default_rng(100 + seed)
+    w, m, K, alpha = int(rng.integers(V)), 3, 2, 0.1
+    outs = rng.integers(0, V, m * (K + 1)).tolist()  # window word j at j (1+K), then its negatives
+    s0, s1, ng, loss = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse)
+
+    model = SubwordSkipGram(V, D, ngr.shape[0], offsets, ids)
+    model.load_state_dict({"input.weight": torch.from_numpy(syn0), "output.weight": torch.from_numpy(syn1),
+                           "ngrams.weight": torch.from_numpy(ngr)})
+    labels = torch.zeros(1, len(outs))
+    labels[0, ::K + 1] = 1.0
+    scores = model(torch.tensor([[w]]), torch.tensor([outs]))  # (1, 1, m (1+K))
+    ref = masked_bce_loss(scores, labels, torch.ones_like(labels), "sum")
+    ref.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= alpha * p.grad
+    assert loss == pytest.approx(ref.item(), rel=1e-5)
+    np.testing.assert_allclose(s0, model.input.weight.detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(s1, model.output.weight.detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(ng, model.ngrams.weight.detach().numpy(), atol=1e-6)
+    assert not np.array_equal(ng, ngr)  # the n-gram rows did move
+
+
+def test_count_touched_buckets_counts_distinct_rows():
+    from palabra2vec.training.fast_subwords import count_touched_buckets
+
+    words, offsets, ids, *_ = _toy(0)
+    chunk = np.array([0, 1, -1, 1, 4, 0, -1], np.int32)
+    seen_w, seen_b = np.zeros(len(words), np.bool_), np.zeros(13, np.bool_)
+    want = len(set(ids[offsets[0]:offsets[1]]) | set(ids[offsets[1]:offsets[2]]) | set(ids[offsets[4]:offsets[5]]))
+    assert count_touched_buckets(chunk, offsets, ids, seen_w, seen_b) == want
+    assert not seen_w.any() and not seen_b.any()
+
+
+# -- vectors of words in and out of the vocabulary ----------------------------------------------
+def test_subword_vectors_compose_and_answer_unknown_words():
+    words, offsets, ids, syn0, _, ngr = _toy(3)
+    ngr[5] = 0.0  # a bucket no training touched
+    wv = SubwordVectors.compose(syn0, ngr, words, None, 2, 3)
+    for i, w in enumerate(words):
+        rows = ngram_ids(w, 2, 3, 13)
+        np.testing.assert_allclose(wv[w], (syn0[i] + ngr[rows].sum(0)) / (1 + len(rows)), rtol=1e-5, atol=1e-7)
+    oov = "soles"
+    rows = ngram_ids(oov, 2, 3, 13)
+    np.testing.assert_allclose(wv[oov], ngr[rows].mean(0), rtol=1e-5, atol=1e-7)
+    assert oov not in wv and wv.has_vector(oov)
+    assert wv.most_similar(oov, topn=2)[0][0] in words
+    assert -1.0 <= wv.similarity(oov, "sol") <= 1.0
+    zero = SubwordVectors.compose(syn0, np.zeros_like(ngr), words, None, 2, 3)
+    with pytest.raises(UnknownWordError, match="soles"):
+        zero["soles"]  # no trained n-gram: still a clear error
+    assert not zero.has_vector("soles")
+
+
+# -- training -----------------------------------------------------------------------------------
+def _train(corpus, **kw):
+    from palabra2vec.word2vec import Word2Vec
+
+    cfg = TrainConfig(subwords=True, min_count=1, epochs=5, sample=0.0, vector_size=16, buckets=5000, chunk_words=1024, **kw)
+    return Word2Vec.train(corpus, cfg, progress=False)
+
+
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+def test_deterministic_threads_with_sparse_deltas_repeat_exactly(tiny_corpus, tmp_path):
+    a = _train(tiny_corpus, threads=2, seed=3)
+    b = _train(tiny_corpus, threads=2, seed=3)
+    assert a.tables.keys() == {"input", "output", "ngrams"} and a.tables["ngrams"].shape == (5000, 16)
+    for name in a.tables:
+        np.testing.assert_array_equal(a.tables[name], b.tables[name])
+    assert a.tables["ngrams"].any()
+    assert a.history[-1]["loss"] < 0.69  # it learns
+    a.save(tmp_path / "m")
+    from palabra2vec.vectors.loading import load_vectors
+
+    wv = load_vectors(tmp_path / "m")
+    assert isinstance(wv, SubwordVectors)
+    np.testing.assert_array_equal(wv["caballeros"], a.wv["caballeros"])  # an unknown word, from n-grams
+
+
+def test_torch_backend_trains_the_subword_model(tiny_corpus):
+    m = _train(tiny_corpus, backend="torch", threads=1, seed=1)
+    assert m.tables["ngrams"].any() and np.isfinite(m.history[-1]["loss"])
+
+
+def test_cli_trains_subwords_and_says_when_a_vector_comes_from_ngrams(tiny_corpus, tmp_path, capsys):
+    from palabra2vec.cli.main import main
+
+    out = tmp_path / "model"
+    assert main(["train", str(tiny_corpus), "--output", str(out), "--min-count", "1", "--sample", "0",
+                 "--epochs", "2", "--vector-size", "8", "--quiet", "--subwords", "--buckets", "3000",
+                 "--min-n", "2", "--max-n", "4"]) == 0
+    capsys.readouterr()
+    assert main(["similar", str(out), "caballeros", "--topn", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "caballeros: (not in the vocabulary: vector from its character n-grams)"
+    assert len(lines) == 4 and all("\t" in line for line in lines[1:])
+    assert main(["similar", str(out), "zzzzqx"]) == 2  # none of its n-grams was trained
+    err = capsys.readouterr().err
+    assert "'zzzzqx' is not in the vocabulary" in err and err.count("\n") == 1
+    assert main(["analogy", str(out), "caballero", "escudero", "caballeros", "--topn", "2"]) == 0
+    assert "caballeros: not in the vocabulary" in capsys.readouterr().out
+
+
+# -- fastText files -----------------------------------------------------------------------------
+@pytest.fixture
+def ft_model(tiny_corpus, tmp_path):
+    """A tiny subword model saved, and exported as fastText .bin."""
+    from palabra2vec.vectors.fasttext_bin import export_fasttext_bin
+
+    m = _train(tiny_corpus, threads=1, seed=2)
+    m.save(tmp_path / "m")
+    return m, export_fasttext_bin(tmp_path / "m", tmp_path / "m.bin")
+
+
+def _cos(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+WORDS_IN_AND_OUT = ["caballero", "escudero", "martes", "caballeros", "escuderos", "valientes"]
+
+
+def test_fasttext_bin_round_trip_is_exact(ft_model):
+    from palabra2vec.vectors.fasttext_bin import read_fasttext_bin
+    from palabra2vec.vectors.loading import load_vectors
+
+    m, path = ft_model
+    raw = read_fasttext_bin(path)
+    V = len(m.vocab)
+    assert raw["words"] == m.vocab.index_to_key and raw["counts"].tolist() == m.vocab.counts.tolist()
+    assert (raw["args"]["minn"], raw["args"]["maxn"], raw["args"]["bucket"], raw["args"]["dim"]) == (3, 6, 5000, 16)
+    np.testing.assert_array_equal(raw["input"][:V], m.tables["input"])
+    np.testing.assert_array_equal(raw["input"][V:], m.tables["ngrams"])
+    np.testing.assert_array_equal(raw["output"], m.tables["output"])
+    wv = load_vectors(path)
+    for w in WORDS_IN_AND_OUT:
+        np.testing.assert_array_equal(wv[w], m.wv[w])
+
+
+def test_gensim_reads_our_fasttext_bin(ft_model):
+    gensim_ft = pytest.importorskip("gensim.models.fasttext", reason="gensim is not installed")
+    m, path = ft_model
+    g = gensim_ft.load_facebook_model(str(path)).wv
+    assert g.index_to_key == m.vocab.index_to_key
+    for w in WORDS_IN_AND_OUT:
+        assert _cos(g[w], m.wv[w]) >= 0.9999, w
+
+
+def test_fasttext_reads_our_fasttext_bin(ft_model):
+    fasttext = pytest.importorskip("fasttext", reason="fastText's Python module (pip install fasttext-numpy2) "
+                                                      "is not installed")
+    m, path = ft_model
+    f = fasttext.load_model(str(path))
+    assert f.get_words() == m.vocab.index_to_key
+    for w in WORDS_IN_AND_OUT:
+        assert _cos(f.get_word_vector(w), m.wv[w]) >= 0.9999, w
+        np.testing.assert_allclose(f.get_word_vector(w), m.wv[w], rtol=1e-5, atol=1e-7)
+
+
+def test_bad_fasttext_files_are_one_line_errors(tmp_path, ft_model):
+    from palabra2vec.errors import Palabra2vecError
+    from palabra2vec.vectors.fasttext_bin import load_fasttext_bin
+
+    _, path = ft_model
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(Palabra2vecError, match="truncated"):
+        load_fasttext_bin(cut)
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\0" * 64)
+    with pytest.raises(Palabra2vecError, match="not a fastText"):
+        load_fasttext_bin(bad)
+
+
+def test_cli_exports_fasttext_bin(ft_model, tmp_path, capsys):
+    from palabra2vec.cli.main import main
+
+    m, _ = ft_model
+    out = tmp_path / "cli.bin"
+    assert main(["export", str(tmp_path / "m"), "--format", "fasttext-bin", "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert main(["similar", str(out), "escuderos", "--topn", "2"]) == 0  # queries read the .bin back
+    assert capsys.readouterr().out.startswith("escuderos: (not in the vocabulary")
+    assert main(["export", str(out), "--format", "fasttext-bin", "-o", str(tmp_path / "x.bin")]) == 2
+
+
+def test_evaluate_scores_pairs_with_unknown_words_from_ngrams(tmp_path):
+    from palabra2vec.vectors.evaluate import evaluate_word_pairs
+
+    words, offsets, ids, syn0, _, ngr = _toy(4)
+    wv = SubwordVectors.compose(syn0, ngr, words, None, 2, 3)
+    f = tmp_path / "pairs.txt"
+    f.write_text("sol luna 8\nmar río 3\npan té 5\nSoles lunas 7\nsol zzqqxx 1\n", encoding="utf-8")
+    ngr_z = ngr.copy()
+    ngr_z[ngram_ids("zzqqxx", 2, 3, 13)] = 0.0  # its n-grams never trained: still out
+    wv = SubwordVectors.compose(syn0, ngr_z, words, None, 2, 3)
+    if wv.has_vector("zzqqxx"):
+        pytest.skip("toy hash collision")
+    plain = evaluate_word_pairs(wv, f)
+    assert (plain.pairs_used, plain.pairs_oov, plain.pairs_from_ngrams) == (3, 2, 0)
+    both = evaluate_word_pairs(wv, f, oov=True)
+    assert (both.pairs_used, both.pairs_oov, both.pairs_from_ngrams) == (4, 1, 1)
+    assert both.coverage == pytest.approx(4 / 5) and both.in_vocab_coverage == pytest.approx(3 / 5)
+
+
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("threads,hogwild", [(1, False), (2, False)])
+def test_stop_and_resume_with_subwords_is_exact(tmp_path, threads, hogwild):
+    """A checkpoint holds the n-gram table too; resuming gives the uninterrupted tables."""
+    from palabra2vec.training.checkpoint import Checkpointer
+    from palabra2vec.word2vec import Word2Vec
+
+    rng = np.random.default_rng(0)
+    vocab = ["sol", "soles", "luna", "lunas", "mar", "mares", "río", "ríos", "pan", "panes"]
+    sents = [list(rng.choice(vocab, size=int(rng.integers(3, 20)))) for _ in range(1200)]
+
+    class StopAt:
+        def on_chunk_end(self, st):
+            if st.epoch == 2 and st.item == 2:
+                st.stop = True
+
+    cfg = TrainConfig(subwords=True, min_count=1, epochs=3, threads=threads, hogwild=hogwild, vector_size=8,
+                      buckets=500, chunk_words=1024, sample=0.0)
+    full = Word2Vec.train(sents, cfg, progress=False)
+    part = Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9), StopAt()], progress=False)
+    assert part.info["stopped_early"]
+    resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
+    for name in ("input", "output", "ngrams"):
+        np.testing.assert_array_equal(resumed.tables[name], full.tables[name])
