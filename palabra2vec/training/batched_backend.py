@@ -30,8 +30,8 @@ row's sum by sqrt(n) (the readable path's rule); ``sum`` adds everything (diverg
 negative collects B K / S updates at once); ``capC`` adds up to C occurrences and C times the
 mean beyond. Measured on an H200 (benchmarks/gpu.py, corpus-es, 5 epochs, RESULTS.md): sum-eff
 with 32,768 pairs and 1,024 shared negatives kept the CPU kernel's Spearman correlations and
-lost about 3 points of analogy accuracy, at 11M words/s; every rule traded speed (smaller
-batches) against quality.
+lost about 2.7 points of analogy accuracy (means of 3 seeds), at about 10M words/s; every rule
+traded speed (smaller batches) against quality.
 """
 
 from __future__ import annotations
