@@ -24,12 +24,19 @@ if TYPE_CHECKING:
 INPUT = "input"
 #: The context vectors of negative sampling (word2vec.c's ``syn1neg``).
 OUTPUT = "output"
+#: The inner nodes of hierarchical softmax's Huffman tree, V-1 rows (word2vec.c's ``syn1``).
+HS_NODES = "hs_nodes"
 
 
 def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]]:
     """Name -> (rows, columns) of every table the model described by ``config`` trains."""
     D = config.vector_size
-    return {INPUT: (n_words, D), OUTPUT: (n_words, D)}
+    shapes = {INPUT: (n_words, D)}
+    if config.negative > 0:
+        shapes[OUTPUT] = (n_words, D)
+    if config.hs:
+        shapes[HS_NODES] = (max(0, n_words - 1), D)
+    return shapes
 
 
 def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:

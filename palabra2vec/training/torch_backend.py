@@ -42,7 +42,10 @@ class TorchBackend:
 
     @staticmethod
     def unavailable(config: TrainConfig, device: str) -> str | None:
-        return None  # runs every config on every device PyTorch knows
+        if config.model != "sg" or config.hs:
+            return ("the torch backend trains skip-gram with negative sampling only; CBOW and --hs train on "
+                    "--backend fast (their readable model is training/variant_model.py)")
+        return None  # runs every skip-gram config on every device PyTorch knows
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
                  tables: dict[str, np.ndarray]) -> None:
