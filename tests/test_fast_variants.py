@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from palabra2vec.training import fast
-from palabra2vec.training.fast_variants import train_chunk_variant, variant_update
+from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update
 from palabra2vec.training.huffman import build_huffman
 from palabra2vec.training.variant_model import Word2VecNet
 
@@ -112,7 +112,8 @@ def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
     rng = np.random.default_rng(0)
     tables = _tables(rng, negative > 0, hs)
     empty = np.zeros((0, D), np.float32)
-    tree = build_huffman(COUNTS if hs else np.zeros(0))
+    tree = build_huffman(COUNTS) if hs else None
+    codes, points, lengths = (tree.codes, tree.points, tree.lengths) if hs else no_tree()
     names = list(tables)
     which1 = names.index("output") if "output" in names else -1
     whichn = names.index("hs_nodes") if "hs_nodes" in names else -1
@@ -128,8 +129,8 @@ def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
     prob, alias = np.ones(V, np.float32), np.arange(V, dtype=np.int32)
     before = {k: v.copy() for k, v in tables.items()}
     loss, terms, pairs = train_chunk_variant(
-        chunk, tables["input"], tables.get("output", empty), tables.get("hs_nodes", empty), tree.codes,
-        tree.points, tree.lengths, np.ones(V, np.float32), prob, alias, 2, negative, cbow, True, 0.05, 0.01,
+        chunk, tables["input"], tables.get("output", empty), tables.get("hs_nodes", empty), codes,
+        points, lengths, np.ones(V, np.float32), prob, alias, 2, negative, cbow, True, 0.05, 0.01,
         seed, 1000, 1, d[0][0], d[1][0], d[2][0], d[0][1], d[1][1], d[2][1], d[0][2], d[1][2], d[2][2],
         counts, which1, whichn)
     return before, tables, d, counts, (loss, terms, pairs)

@@ -88,12 +88,15 @@ class FastBackend:
 
     def _init_variant(self) -> None:
         """The Huffman tree (when ``hs``) and empty stand-ins for the tables this variant lacks."""
-        from .fast_variants import train_chunk_variant
+        from .fast_variants import no_tree, train_chunk_variant
 
         self._train_chunk_variant = train_chunk_variant
         D = self._tables[INPUT].shape[1]
-        tree = build_huffman(self.noise.counts) if self.config.hs else build_huffman(np.zeros(0))
-        self._codes, self._points, self._lengths = tree.codes, tree.points, tree.lengths
+        if self.config.hs and len(self.noise.counts) > 1:
+            tree = build_huffman(self.noise.counts)
+            self._codes, self._points, self._lengths = tree.codes, tree.points, tree.lengths
+        else:
+            self._codes, self._points, self._lengths = no_tree()
         self._absent = np.zeros((0, D), np.float32)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}

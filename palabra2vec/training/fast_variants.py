@@ -29,6 +29,12 @@ import numpy as np
 from .fast import _below, _gradient, _next, _uniform, gather, njit, ns_gradient, scatter
 
 
+def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (codes, points, lengths) arguments without hierarchical softmax: one empty row, so
+    that the kernel's per-center row lookup stays in bounds."""
+    return np.zeros((1, 0), np.int8), np.zeros((1, 0), np.int32), np.zeros(1, np.int32)
+
+
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
     """Hierarchical softmax: for inputs ``rin[:m]`` and the path's nodes ``rnode[:n_nodes]``
@@ -51,10 +57,14 @@ def cbow_hidden(rin, m, mean, h):
     """``h[0] = sum_a rin[a]`` over a < m, divided by m when ``mean`` (CBOW's hidden layer)."""
     D = rin.shape[1]
     for d in range(D):
-        s = np.float32(0.0)
-        for a in range(m):
-            s += rin[a, d]
-        h[0, d] = s / np.float32(m) if mean else s
+        h[0, d] = rin[0, d]
+    for a in range(1, m):
+        for d in range(D):
+            h[0, d] += rin[a, d]
+    if mean:
+        inv = np.float32(1.0) / np.float32(m)
+        for d in range(D):
+            h[0, d] *= inv
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -63,12 +73,15 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
     hidden vector, which every context row receives."""
     D = rout.shape[1]
     for d in range(D):
-        s = np.float32(0.0)
-        for o in range(n_out):
-            s += g[0, o] * rout[o, d]
-        for j in range(n_nodes):
-            s += gh[0, j] * rnode[j, d]
-        e[0, d] = s
+        e[0, d] = np.float32(0.0)
+    for o in range(n_out):
+        c = g[0, o]
+        for d in range(D):
+            e[0, d] += c * rout[o, d]
+    for j in range(n_nodes):
+        c = gh[0, j]
+        for d in range(D):
+            e[0, d] += c * rnode[j, d]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -113,7 +126,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     """:func:`palabra2vec.training.fast.train_chunk` for any model and loss: the same draws
     (subsampling, window sizes, K negatives per center from the same generator), then
     :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
-    ``codes`` with 0 columns: no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
+    ``codes`` with 0 columns (:func:`no_tree`): no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
     D = syn0.shape[1]
     V = alias_prob.shape[0]
     depth = codes.shape[1]
@@ -177,12 +190,13 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
                         if t != center or V == 1:
                             break
                     outs[k] = t
-            n_path = lengths[center] if hs else 0
+            row = center if hs else 0  # without a tree: the one empty row of no_tree()
+            n_path = lengths[row] if hs else 0
             track = track_every > 0 and centers % track_every == 0
             centers += 1
             loss += variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1,
-                                   touchedn, n_touched, which1, whichn, ctx, m, outs, n_out, points[center],
-                                   codes[center], n_path, cbow, cbow_mean, alpha, g, gh, rin, rout, rnode,
+                                   touchedn, n_touched, which1, whichn, ctx, m, outs, n_out, points[row],
+                                   codes[row], n_path, cbow, cbow_mean, alpha, g, gh, rin, rout, rnode,
                                    h, e, ones, track)
             if track:
                 loss_terms += (1 if cbow else m) * (n_out + n_path)
