@@ -11,6 +11,7 @@ from .batches import iter_batches
 from ..config import TrainConfig
 from .model import SkipGram, masked_bce_loss
 from .sampling import NoiseDistribution
+from .torch_variants import train_variant_item, variant_model
 
 
 @torch.no_grad()
@@ -42,10 +43,7 @@ class TorchBackend:
 
     @staticmethod
     def unavailable(config: TrainConfig, device: str) -> str | None:
-        if config.model != "sg" or config.hs:
-            return ("the torch backend trains skip-gram with negative sampling only; CBOW and --hs train on "
-                    "--backend fast (their readable model is training/variant_model.py)")
-        return None  # runs every skip-gram config on every device PyTorch knows
+        return None  # runs every config on every device PyTorch knows
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
                  tables: dict[str, np.ndarray]) -> None:
@@ -53,7 +51,9 @@ class TorchBackend:
         torch.set_num_threads(config.threads)
         sgd = config.optimizer == "sgd"
         V, D = tables["input"].shape
-        self.model = SkipGram(V, D, sparse=sgd)
+        # CBOW and/or hierarchical softmax: Word2VecNet and its batches (torch_variants.py)
+        self.variant = config.model != "sg" or config.hs
+        self.model = variant_model(config, V, D, sgd, noise) if self.variant else SkipGram(V, D, sparse=sgd)
         self.load_tables(tables)
         self.model.to(self.device)
         self.optimizer: torch.optim.Optimizer | None = None
@@ -66,6 +66,8 @@ class TorchBackend:
                    slot: int | None = None) -> tuple[float, int]:
         cfg = self.config
         rng = np.random.default_rng(seed)
+        if self.variant:
+            return train_variant_item(self, chunk, alpha0, alpha1, rng, sparse_sgd_step)
         batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
         loss_sum, terms = 0.0, 0
         for i, batch in enumerate(batches):

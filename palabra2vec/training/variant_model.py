@@ -32,12 +32,12 @@ class Word2VecNet(nn.Module):
     ``hs_nodes`` with hierarchical softmax) and the scores of one center's step."""
 
     def __init__(self, vocab_size: int, vector_size: int, cbow: bool = False, cbow_mean: bool = True,
-                 negative: bool = True, hs: bool = False) -> None:
+                 negative: bool = True, hs: bool = False, sparse: bool = False) -> None:
         super().__init__()
         self.cbow, self.cbow_mean = cbow, cbow_mean
-        self.input = nn.Embedding(vocab_size, vector_size)
-        self.output = nn.Embedding(vocab_size, vector_size) if negative else None
-        self.hs_nodes = nn.Embedding(max(0, vocab_size - 1), vector_size) if hs else None
+        self.input = nn.Embedding(vocab_size, vector_size, sparse=sparse)
+        self.output = nn.Embedding(vocab_size, vector_size, sparse=sparse) if negative else None
+        self.hs_nodes = nn.Embedding(max(0, vocab_size - 1), vector_size, sparse=sparse) if hs else None
 
     def tables(self) -> dict[str, torch.Tensor]:
         """The named tables (see :mod:`palabra2vec.variants`), as the module's weights."""
