@@ -83,3 +83,11 @@ def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarr
     from .vectors.word_vectors import WordVectors
 
     return WordVectors(tables[INPUT], vocab.index_to_key, vocab.counts)
+
+
+def describe(config: TrainConfig) -> str:
+    """The variant in words, e.g. ``CBOW (mean) + hierarchical softmax``."""
+    model = f"CBOW ({'mean' if config.cbow_mean else 'sum'})" if config.model == "cbow" else "skip-gram"
+    losses = ([f"negative sampling ({config.negative})"] if config.negative > 0 else [])
+    losses += ["hierarchical softmax"] if config.hs else []
+    return f"{model} + {' + '.join(losses)}"

@@ -99,7 +99,7 @@ def test_cli_trains_cbow_hs_and_queries_it(tiny_corpus, tmp_path, capsys):
     assert main(["train", str(tiny_corpus), "--output", str(out), "--min-count", "1", "--sample", "0", "--epochs",
                  "2", "--vector-size", "8", "--quiet", "--model", "cbow", "--hs", "--negative", "0",
                  "--no-cbow-mean"]) == 0
-    capsys.readouterr()
+    assert "8 dims, CBOW (sum) + hierarchical softmax)" in capsys.readouterr().out
     assert main(["similar", str(out), "caballero", "--topn", "3"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
     assert main(["train", str(tiny_corpus), "--output", str(tmp_path / "m2"), "--negative", "0", "-q"]) == 2

@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__
 from ..config import PRESETS, SUBSAMPLE_FORMULAS, TrainConfig, preset
 from ..errors import Palabra2vecError, UsageError
+from ..variants import describe
 from .common import (CORPUS_FIELDS, PROG, _add_corpus_args, _Parser, _positive_int, add_config_flags,
                      config_overrides, corpus_config)
 
@@ -161,7 +162,8 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path)
         if distributed.rank() == 0:
             model.save(out)
             info = model.info
-            print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+            variant = "" if config.model == "sg" and not config.hs else f", {describe(config)}"  # the default goes unsaid
+            print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims{variant})")
             print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs on {info['world_size']} "
                   f"ranks: training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s; "
                   f"{info['syncs']} syncs of {info['sync_bytes']:,} bytes each took {info['sync_seconds']:.2f}s "
@@ -225,7 +227,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     (out / CHECKPOINT).unlink(missing_ok=True)  # the run is complete: the model is the result
     total = time.perf_counter() - t0
     info = model.info
-    print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+    variant = "" if config.model == "sg" and not config.hs else f", {describe(config)}"  # the default goes unsaid
+    print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims{variant})")
     print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs in {total:.1f}s "
           f"(training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s, "
           f"backend {info['backend']} on {info['device']}, {config.threads} threads); final loss {info['final_loss']:.4f}")
