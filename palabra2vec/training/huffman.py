@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Palabra2vecError
+from .fast import njit
 
 #: word2vec.c's MAX_CODE_LENGTH
 MAX_CODE_LENGTH = 40
@@ -63,36 +64,11 @@ def build_huffman(counts: np.ndarray, max_code_length: int = MAX_CODE_LENGTH) ->
         raise ValueError("counts must be sorted most frequent first")
     if V < 2:
         return HuffmanTree(np.zeros((V, 0), np.int8), np.zeros((V, 0), np.int32), np.zeros(V, np.int32))
-    big = np.iinfo(np.int64).max // 4
-    count = np.full(2 * V - 1, big, np.int64)
+    count = np.full(2 * V - 1, np.iinfo(np.int64).max // 4, np.int64)
     count[:V] = counts
-    parent = np.zeros(2 * V - 1, np.int64)
-    branch = np.zeros(2 * V - 1, np.int8)
-    pos1, pos2 = V - 1, V  # next leaf (walking down), next inner node (walking up)
-    for a in range(V - 1):
-        smallest = []
-        for _ in range(2):
-            if pos1 >= 0 and count[pos1] < count[pos2]:
-                smallest.append(pos1)
-                pos1 -= 1
-            else:
-                smallest.append(pos2)
-                pos2 += 1
-        i, j = smallest
-        count[V + a] = count[i] + count[j]
-        parent[i] = parent[j] = V + a
-        branch[j] = 1
-    root = 2 * V - 2
-    paths = []
-    for w in range(V):
-        code, point = [], []
-        node = w
-        while node != root:
-            code.append(branch[node])
-            node = int(parent[node])
-            point.append(node - V)
-        paths.append((code[::-1], point[::-1]))
-    depth = max(len(c) for c, _ in paths)
+    parent, branch = _merge(count, V)
+    lengths = _depths(parent, V)
+    depth = int(lengths.max())
     if depth > max_code_length:
         raise Palabra2vecError(
             f"the Huffman tree is {depth} levels deep, over the {max_code_length} word2vec.c allows; "
@@ -100,8 +76,57 @@ def build_huffman(counts: np.ndarray, max_code_length: int = MAX_CODE_LENGTH) ->
         )
     codes = np.zeros((V, depth), np.int8)
     points = np.zeros((V, depth), np.int32)
-    lengths = np.zeros(V, np.int32)
-    for w, (code, point) in enumerate(paths):
-        n = len(code)
-        codes[w, :n], points[w, :n], lengths[w] = code, point, n
+    _fill_paths(parent, branch, lengths, V, codes, points)
     return HuffmanTree(codes, points, lengths)
+
+
+@njit(cache=True)
+def _merge(count, V):
+    """word2vec.c's V-1 merges: ``pos1`` walks the leaves down from V-1, ``pos2`` the inner
+    nodes up from V; each merge takes the two smallest (the second gets branch 1)."""
+    parent = np.zeros(2 * V - 1, np.int64)
+    branch = np.zeros(2 * V - 1, np.int8)
+    pos1, pos2 = V - 1, V
+    for a in range(V - 1):
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            i = pos1
+            pos1 -= 1
+        else:
+            i = pos2
+            pos2 += 1
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            j = pos1
+            pos1 -= 1
+        else:
+            j = pos2
+            pos2 += 1
+        count[V + a] = count[i] + count[j]
+        parent[i] = V + a
+        parent[j] = V + a
+        branch[j] = 1
+    return parent, branch
+
+
+@njit(cache=True)
+def _depths(parent, V):
+    """Code length of every word: the steps from its leaf up to the root (node 2V-2)."""
+    lengths = np.zeros(V, np.int32)
+    root = 2 * V - 2
+    for w in range(V):
+        node, n = w, 0
+        while node != root:
+            node = parent[node]
+            n += 1
+        lengths[w] = n
+    return lengths
+
+
+@njit(cache=True)
+def _fill_paths(parent, branch, lengths, V, codes, points):
+    """Codes and inner nodes (numbered from 0, root V-2) from the root down to each leaf."""
+    for w in range(V):
+        node = w
+        for k in range(lengths[w] - 1, -1, -1):  # walking up fills the path from its end
+            codes[w, k] = branch[node]
+            node = parent[node]
+            points[w, k] = node - V
