@@ -147,7 +147,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
         pairs = {"SIMLEX": quality.pairs_file(DATA / "eval/en/muse/EN_SIMLEX-999.txt", tmp),
                  "SEMEVAL17": quality.pairs_file(DATA / "eval/en/muse/EN_SEMEVAL17.txt", tmp)}
     rows: dict[str, list[dict]] = {"palabra2vec": [], "gensim": []}
-    for seed in range(1, args.seeds + 1):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for system in ("palabra2vec", "gensim"):
             out = tmp / f"{system}-{seed}"
             run = run_palabra2vec if system == "palabra2vec" else run_gensim
@@ -165,7 +165,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
     print(f"\n{mode_name()} (negative {MODE['negative']}, alpha {MODE['alpha']}), "
           f"{lang} corpus, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
-          f"seeds 1..{args.seeds} (means)\n")
+          f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | palabra2vec | gensim | ratio / difference |")
     print("|---|---:|---:|---:|")
     for key, label, fmt in cols:
@@ -237,6 +237,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus-en", action="store_true", help="English corpus and questions-words.txt")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=1, help="seeds first-seed .. first-seed + seeds - 1")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-files", type=int, default=None, help="only the first N corpus files (quick runs)")
