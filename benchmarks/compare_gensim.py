@@ -4,6 +4,14 @@
     .venv/bin/python benchmarks/compare_gensim.py --corpus-en     # English
     .venv/bin/python benchmarks/compare_gensim.py --quick         # 1 seed, a fifth of the corpus
     .venv/bin/python benchmarks/compare_gensim.py --scaling       # threads 1/2, corpus 1x/2x/4x
+    .venv/bin/python benchmarks/compare_gensim.py --hs            # skip-gram + hierarchical softmax
+    .venv/bin/python benchmarks/compare_gensim.py --model cbow    # CBOW + negative sampling
+    .venv/bin/python benchmarks/compare_gensim.py --model cbow --hs
+
+``--hs`` is pure hierarchical softmax on both sides (gensim ``hs=1, negative=0``;
+palabra2vec ``--hs --negative 0``); ``--model cbow`` is gensim's ``sg=0`` with the mean of the
+context (``cbow_mean=1``, both defaults) and word2vec.c's CBOW learning rate 0.05 on both
+sides unless ``--alpha`` says otherwise.
 
 The corpus (``../shared/data/corpus-es``) is tokenized once with palabra2vec's spanish
 tokenizer (Gutenberg header/footer stripped) into one whitespace-tokenized file, one sentence
@@ -87,12 +95,20 @@ def run_child(cmd: list[str]) -> tuple[float, float, str]:
     return wall, rss_kb / 1024.0, p.stdout
 
 
+#: the variant under test (set from --model/--hs/--alpha in main): model, hs, negative, alpha
+MODE = dict(model="sg", hs=False, negative=5, alpha=0.025)
+
+
+def mode_name() -> str:
+    return f"{MODE['model']}+{'hs' if MODE['hs'] else 'ns'}"
+
+
 def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, min_count: int = 5) -> dict:
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
-           "--vector-size", "100", "--window", "5", "--negative", "5", "--sample", "1e-4",
+           "--vector-size", "100", "--window", "5", "--negative", str(MODE["negative"]), "--sample", "1e-4",
            "--subsample-formula", "word2vec", "--min-count", str(min_count), "--epochs", str(epochs),
-           "--alpha", "0.025", "--min-alpha", "0.0001", "--threads", str(threads), "--seed", str(seed),
-           "--backend", "fast"]
+           "--alpha", str(MODE["alpha"]), "--min-alpha", "0.0001", "--threads", str(threads), "--seed", str(seed),
+           "--backend", "fast", "--model", MODE["model"]] + (["--hs"] if MODE["hs"] else [])
     wall, rss, _ = run_child(cmd)
     info = json.loads((out / "config.json").read_text(encoding="utf-8"))
     info = info.get("info", info)
@@ -101,7 +117,9 @@ def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int,
 
 
 def run_gensim(path: Path, out: Path, seed: int, threads: int, epochs: int) -> dict:
-    wall, rss, stdout = run_child([PY, str(HERE / "gensim_train.py"), str(path), str(out), str(seed), str(threads), str(epochs)])
+    wall, rss, stdout = run_child([PY, str(HERE / "gensim_train.py"), str(path), str(out), str(seed), str(threads),
+                                   str(epochs), MODE["model"], str(int(MODE["hs"])), str(MODE["negative"]),
+                                   str(MODE["alpha"])])
     info = json.loads(stdout.strip().splitlines()[-1])
     return dict(wall=wall, rss=rss, vocab=info["seconds_vocab"], train=info["seconds_train"])
 
@@ -129,7 +147,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
         pairs = {"SIMLEX": quality.pairs_file(DATA / "eval/en/muse/EN_SIMLEX-999.txt", tmp),
                  "SEMEVAL17": quality.pairs_file(DATA / "eval/en/muse/EN_SEMEVAL17.txt", tmp)}
     rows: dict[str, list[dict]] = {"palabra2vec": [], "gensim": []}
-    for seed in range(1, args.seeds + 1):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for system in ("palabra2vec", "gensim"):
             out = tmp / f"{system}-{seed}"
             run = run_palabra2vec if system == "palabra2vec" else run_gensim
@@ -145,8 +163,9 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
             ("train", "train s", "{:.1f}"), ("vocab", "vocab build s", "{:.1f}"),
             ("rss", "peak RSS MB", "{:.0f}"), ("analogy", "analogy %", "{:.2f}")]
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
-    print(f"\n{lang} corpus, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
-          f"seeds 1..{args.seeds} (means)\n")
+    print(f"\n{mode_name()} (negative {MODE['negative']}, alpha {MODE['alpha']}), "
+          f"{lang} corpus, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
+          f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | palabra2vec | gensim | ratio / difference |")
     print("|---|---:|---:|---:|")
     for key, label, fmt in cols:
@@ -218,17 +237,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus-en", action="store_true", help="English corpus and questions-words.txt")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=1, help="seeds first-seed .. first-seed + seeds - 1")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-files", type=int, default=None, help="only the first N corpus files (quick runs)")
     p.add_argument("--quick", action="store_true", help="1 seed, first 20 files")
     p.add_argument("--scaling", action="store_true", help="palabra2vec only: threads 1/2, corpus 1x/2x/4x")
+    p.add_argument("--model", choices=("sg", "cbow"), default="sg", help="sg (default) or cbow, on both sides")
+    p.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
+    p.add_argument("--alpha", type=float, default=None, help="learning rate (default 0.025; 0.05 for cbow)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "palabra2vec-bench"))
     args = p.parse_args()
     if args.quick:
         args.seeds, args.max_files = 1, args.max_files or 20
+    MODE.update(model=args.model, hs=args.hs, negative=0 if args.hs else 5,
+                alpha=args.alpha or (0.05 if args.model == "cbow" else 0.025))
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-          f"python {sys.version.split()[0]}", flush=True)
+          f"python {sys.version.split()[0]}, mode {mode_name()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="p2v-bench-") as tmp:
         (scaling if args.scaling else compare)(args, Path(tmp))
 

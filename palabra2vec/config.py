@@ -23,6 +23,7 @@ QUIJOTE_EPOCHS = 20
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("auto", "fast", "torch", "batched")
 INITS = ("gensim", "word2vec", "xavier")
+MODELS = ("sg", "cbow")
 
 
 def default_threads() -> int:
@@ -74,6 +75,13 @@ class TrainConfig:
     negative: int = _opt(5, "noise words per context word (K)")
     ns_exponent: float = _opt(0.75, "noise distribution is count ** ns_exponent")
     # model
+    model: str = _opt("sg", "sg (skip-gram: each context word predicts the center) or cbow (the mean or sum "
+                      "of the context words predicts the center; word2vec.c uses alpha 0.05 for it)",
+                      choices=MODELS)
+    cbow_mean: bool = _opt(True, "cbow: average the context vectors (word2vec.c, gensim); "
+                           "--no-cbow-mean sums them")
+    hs: bool = _opt(False, "hierarchical softmax over a Huffman tree of the vocabulary; with --negative 0 "
+                    "the only loss, else trained beside negative sampling (word2vec.c, gensim)")
     vector_size: int = _opt(100, "embedding dimension")
     subwords: bool = _opt(False, "fastText's subword model: a word's vector is the mean of its own row and the "
                           "rows of its character n-grams (words outside the vocabulary get vectors too)")
@@ -137,7 +145,8 @@ class TrainConfig:
         need(1 <= self.vector_size <= 10_000, "vector size must be between 1 and 10000")
         need(1 <= self.window <= 1000, "window must be between 1 and 1000")
         need(0 <= self.negative <= 1000, "negative must be between 0 and 1000")
-        need(self.negative >= 1, "negative must be at least 1 (negative sampling is the only loss)")
+        need(self.model in MODELS, f"model must be one of {', '.join(MODELS)}")
+        need(self.negative >= 1 or self.hs, "negative must be at least 1 unless --hs (the model needs a loss)")
         need(self.min_count >= 1, "min count must be at least 1")
         need(0 <= self.sample < 1, "sample must be in [0, 1)")
         need(self.epochs is None or 1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000")
@@ -152,6 +161,8 @@ class TrainConfig:
             need(1 <= self.min_n <= 100 and 0 <= self.max_n <= 100, "min n must be in 1..100 and max n in 0..100")
             need(self.max_n == 0 or self.min_n <= self.max_n, "min n must not exceed max n")
             need(1 <= self.buckets <= 2**31 - 1, "buckets must be between 1 and 2147483647")
+            need(self.model == "sg" and not self.hs and self.negative >= 1,
+                 "--subwords trains skip-gram with negative sampling only for now (not with --model cbow or --hs)")
         need(self.seed >= 0, "seed must be a non-negative integer")
         return self
 

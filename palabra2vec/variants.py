@@ -26,13 +26,19 @@ INPUT = "input"
 OUTPUT = "output"
 #: fastText's n-gram rows (``--subwords``): character n-grams hashed into ``buckets`` rows.
 NGRAMS = "ngrams"
+#: The inner nodes of hierarchical softmax's Huffman tree, V-1 rows (word2vec.c's ``syn1``).
+HS_NODES = "hs_nodes"
 
 
 def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]]:
     """Name -> (rows, columns) of every table the model described by ``config`` trains."""
     D = config.vector_size
-    shapes = {INPUT: (n_words, D), OUTPUT: (n_words, D)}
-    if getattr(config, "subwords", False):
+    shapes = {INPUT: (n_words, D)}
+    if config.negative > 0:
+        shapes[OUTPUT] = (n_words, D)
+    if config.hs:
+        shapes[HS_NODES] = (max(0, n_words - 1), D)
+    if config.subwords:
         shapes[NGRAMS] = (config.buckets, D)
     return shapes
 
@@ -88,9 +94,17 @@ def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarr
     words outside the vocabulary composed from their n-grams alone."""
     from .vectors.word_vectors import WordVectors
 
-    if getattr(config, "subwords", False):
+    if config.subwords:
         from .vectors.subword_vectors import SubwordVectors
 
         return SubwordVectors.compose(tables[INPUT], tables[NGRAMS], vocab.index_to_key, vocab.counts,
                                       config.min_n, config.max_n)
     return WordVectors(tables[INPUT], vocab.index_to_key, vocab.counts)
+
+
+def describe(config: TrainConfig) -> str:
+    """The variant in words, e.g. ``CBOW (mean) + hierarchical softmax``."""
+    model = f"CBOW ({'mean' if config.cbow_mean else 'sum'})" if config.model == "cbow" else "skip-gram"
+    losses = ([f"negative sampling ({config.negative})"] if config.negative > 0 else [])
+    losses += ["hierarchical softmax"] if config.hs else []
+    return f"{model} + {' + '.join(losses)}"

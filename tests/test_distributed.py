@@ -181,3 +181,17 @@ def test_a_rank_that_dies_or_hangs_fails_the_job_with_a_clear_message(shard_corp
         assert "rank 0: table averaging failed, another rank probably died or hung" in res.stderr
     assert not (out / "model.safetensors").exists()
     assert took < 60, took
+
+
+def test_torchrun_trains_cbow_with_hierarchical_softmax(shard_corpus, tmp_path):
+    """Averaging iterates over the named tables: hs_nodes is synced like the others."""
+    from palabra2vec.storage import load_model
+
+    out = tmp_path / "model"
+    res = _torchrun([*map(str, shard_corpus), "--output", str(out), "--min-count", "1", "--epochs", "1",
+                     "--sync-every", "5000", "--model", "cbow", "--hs", "--negative", "0", "-q"])
+    assert res.returncode == 0, res.stderr[-3000:]
+    m = load_model(out)
+    assert (m.config.model, m.config.hs) == ("cbow", True)
+    assert set(m.tables) == {"input", "hs_nodes"} and m.tables["hs_nodes"].shape[0] == len(m.vocab) - 1
+    assert np.abs(m.tables["hs_nodes"]).sum() > 0 and np.isfinite(m.tables["input"]).all()

@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__
 from ..config import PRESETS, TrainConfig, describe_preset, preset
 from ..errors import Palabra2vecError, UsageError
+from ..variants import describe
 from .common import (CORPUS_FIELDS, PROG, _add_corpus_args, _Parser, _positive_int, add_config_flags,
                      config_overrides)
 from .phrases import add_phrases_parser, add_train_phrase_args, cmd_phrases, phrased_training_corpus
@@ -158,7 +159,8 @@ def _train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path)
         if distributed.rank() == 0:
             model.save(out)
             info = model.info
-            print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+            variant = "" if config.model == "sg" and not config.hs else f", {describe(config)}"  # the default goes unsaid
+            print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims{variant})")
             print(f"{info['corpus_words']:,} corpus words x {info['epochs_done']} epochs on {info['world_size']} "
                   f"ranks: training {info['seconds_train']:.1f}s, {info['words_per_second_train']:,.0f} words/s; "
                   f"{info['syncs']} syncs of {info['sync_bytes']:,} bytes each took {info['sync_seconds']:.2f}s "
@@ -251,7 +253,8 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     (out / CHECKPOINT).unlink(missing_ok=True)  # the run is complete: the model is the result
     total = time.perf_counter() - t0
     info = model.info
-    print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims)")
+    variant = "" if config.model == "sg" and not config.hs else f", {describe(config)}"  # the default goes unsaid
+    print(f"model saved to {out}/ ({info['vocab_words']:,} words x {config.vector_size} dims{variant})")
     if args.resume:  # seconds_train also counts the runs before the interruption
         took = (f"in {total:.1f}s this run (training {info['seconds_train']:.1f}s over all runs, "
                 "the interrupted ones included, ")

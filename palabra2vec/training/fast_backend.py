@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..config import TrainConfig
-from ..variants import INPUT, NGRAMS, OUTPUT
+from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
 from . import fast
+from .huffman import build_huffman
 from .sampling import NoiseDistribution
 
 
@@ -103,6 +104,10 @@ class FastBackend:
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
+        # CBOW and/or hierarchical softmax train in fast_variants; sg + NS stays in fast.train_chunk
+        self._variant = config.model != "sg" or config.hs
+        if self._variant:
+            self._init_variant()
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:
@@ -111,6 +116,8 @@ class FastBackend:
             deltas, counts = self._slots[slot]
         else:
             deltas, counts = self._none, self._no_counts
+        if self._variant:
+            return self._train_variant(chunk, alpha0, alpha1, seed, deltas, counts)
         d_in, d_out = deltas[INPUT], deltas[OUTPUT]
         if self.subwords is not None:
             return self._train_item_subwords(chunk, alpha0, alpha1, seed, deltas, counts)
@@ -139,6 +146,36 @@ class FastBackend:
             self.noise.prob, self.noise.alias, c.window, c.negative, alpha0, alpha1, seed,
             c.max_sentence_length, self.track_every, d_in.delta, d_out.delta, d_ng.delta, d_in.mark, d_out.mark,
             slot, d_in.touched, d_out.touched, d_ng.touched, counts,
+        )
+        return float(loss), int(terms)
+
+    def _init_variant(self) -> None:
+        """The Huffman tree (when ``hs``) and empty stand-ins for the tables this variant lacks."""
+        from .fast_variants import no_tree, train_chunk_variant
+
+        self._train_chunk_variant = train_chunk_variant
+        D = self._tables[INPUT].shape[1]
+        if self.config.hs and len(self.noise.counts) > 1:
+            tree = build_huffman(self.noise.counts)
+            self._codes, self._points, self._lengths = tree.codes, tree.points, tree.lengths
+        else:
+            self._codes, self._points, self._lengths = no_tree()
+        self._absent = np.zeros((0, D), np.float32)
+        names = list(self._tables)
+        self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
+
+    def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
+                       deltas: dict[str, _Delta], counts: np.ndarray) -> tuple[float, int]:
+        c = self.config
+        none = _Delta.empty(self._absent.shape[1])
+        d_in, d_out, d_hs = deltas[INPUT], deltas.get(OUTPUT, none), deltas.get(HS_NODES, none)
+        loss, terms, _pairs = self._train_chunk_variant(
+            chunk, self._tables[INPUT], self._tables.get(OUTPUT, self._absent),
+            self._tables.get(HS_NODES, self._absent), self._codes, self._points, self._lengths,
+            self.keep, self.noise.prob, self.noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean,
+            alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
+            d_in.delta, d_out.delta, d_hs.delta, d_in.mark, d_out.mark, d_hs.mark,
+            d_in.touched, d_out.touched, d_hs.touched, counts, self._which[OUTPUT], self._which[HS_NODES],
         )
         return float(loss), int(terms)
 

@@ -144,6 +144,7 @@ class NoiseDistribution:
         if w.sum() <= 0:
             raise UsageError("the noise distribution has no mass")
         self.probabilities = w / w.sum()
+        self.counts = counts  #: the word counts it was built from (hierarchical softmax's tree reads them)
         self.prob, self.alias = _alias_tables(self.probabilities)
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ from .batches import iter_batches
 from ..config import TrainConfig
 from .model import SkipGram, masked_bce_loss
 from .sampling import NoiseDistribution
+from .torch_variants import train_variant_item, variant_model
 
 
 @torch.no_grad()
@@ -50,10 +51,14 @@ class TorchBackend:
         torch.set_num_threads(config.threads)
         sgd = config.optimizer == "sgd"
         V, D = tables["input"].shape
+        # CBOW and/or hierarchical softmax: Word2VecNet and its batches (torch_variants.py)
+        self.variant = config.model != "sg" or config.hs
         if subwords is not None:  # fastText's subword model (--subwords)
             from .subword_model import SubwordSkipGram
 
             self.model: SkipGram = SubwordSkipGram(V, D, tables["ngrams"].shape[0], *subwords, sparse=sgd)
+        elif self.variant:
+            self.model = variant_model(config, V, D, sgd, noise)
         else:
             self.model = SkipGram(V, D, sparse=sgd)
         self.load_tables(tables)
@@ -68,6 +73,8 @@ class TorchBackend:
                    slot: int | None = None) -> tuple[float, int]:
         cfg = self.config
         rng = np.random.default_rng(seed)
+        if self.variant:
+            return train_variant_item(self, chunk, alpha0, alpha1, rng, sparse_sgd_step)
         batches = list(iter_batches(chunk, self.keep, self.noise, cfg.window, cfg.negative, cfg.batch_size, rng))
         loss_sum = torch.zeros((), device=self.device)  # summed on the device: no host sync per step
         terms = torch.zeros((), dtype=torch.long, device=self.device)

@@ -35,6 +35,13 @@ from .backend import Backend, backend_class, resolve_backend
 
 log = logging.getLogger(__name__)
 
+#: Work-item size of CBOW and hierarchical softmax in deterministic rounds. Every HS step
+#: updates the top nodes of the Huffman tree and every CBOW step a whole window of input rows,
+#: so another thread's updates seen a round late hurt them more than skip-gram + NS: measured
+#: on corpus-es (cbow + hs, seed 1; benchmarks/RESULTS.md), MSL Spearman 0.214 with rounds of
+#: 247k words, 0.234 with 16k, 0.235 with 4k, 0.248 with --hogwild (gensim 0.245).
+VARIANT_ROUND_WORDS = 16384
+
 
 @dataclass
 class TrainState:
@@ -178,6 +185,8 @@ class Trainer:
         c = self.config
         if not self.backend.deterministic:
             return c.chunk_words
+        if c.model != "sg" or c.hs:  # CBOW and HS: shorter rounds, see VARIANT_ROUND_WORDS
+            return min(c.chunk_words, VARIANT_ROUND_WORDS)
         return max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:

@@ -1,0 +1,50 @@
+"""How the work-item size of deterministic rounds (or --hogwild) changes a variant's quality.
+
+    .venv/bin/python benchmarks/round_size.py CORPUS.txt ROUND_WORDS '{"model": "cbow", "hs": true, ...}' ...
+
+CORPUS.txt is a pre-tokenized file (compare_gensim.py writes one to /tmp/palabra2vec-bench);
+ROUND_WORDS overrides the trainer's work-item size (0: the trainer's own choice); each JSON
+argument is a TrainConfig (2 threads, whitespace tokenizer unless it says otherwise). Prints
+analogy accuracy and the Spearman of MSL and SemEval17 (quality.py's evaluator).
+"""
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import quality  # noqa: E402
+from palabra2vec import TrainConfig  # noqa: E402
+from palabra2vec.training.train import Trainer  # noqa: E402
+from palabra2vec.word2vec import Word2Vec  # noqa: E402
+
+DATA = HERE.parent.parent / "shared" / "data"
+
+
+def main() -> None:
+    corpus, round_words, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    if round_words:
+        Trainer.chunk_words = lambda self, encoded: round_words
+    tmp = Path(tempfile.mkdtemp(prefix="p2v-rounds-"))
+    analogies = quality.analogy_file(sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt")), tmp)
+    pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
+             "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
+    for spec in specs:
+        kw = json.loads(spec)
+        model = Word2Vec.train(corpus, TrainConfig(**{"tokenizer": "whitespace", "threads": 2, **kw}), progress=False)
+        out = tmp / "model"
+        model.save(out)
+        r = quality.evaluate(quality.load_palabra2vec(out), analogies, pairs)
+        print(f"rounds {round_words or 'default'} {kw}: " + ", ".join(f"{k} {v:.4f}" for k, v in r.items())
+              + f", train {model.info['seconds_train']:.0f}s", flush=True)
+        shutil.rmtree(out)
+    shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()

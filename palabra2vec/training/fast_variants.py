@@ -1,0 +1,204 @@
+"""The fast kernel for CBOW and hierarchical softmax, from the pieces of :mod:`.fast`.
+
+Skip-gram with negative sampling alone keeps :func:`palabra2vec.training.fast.train_chunk`
+(bit for bit); every other combination of model (``sg`` | ``cbow``) and loss (negative
+sampling, hierarchical softmax, or both) trains here, with the same subsampling, window
+draws, negatives, learning-rate schedule and thread schemes (Hogwild or per-thread deltas).
+
+One step, for a center w with context words c_1..c_m (word2vec.c, ``TrainModelThread``):
+
+* inputs: skip-gram uses each context row ``input[c_a]`` (m inputs, as :mod:`.fast`);
+  CBOW uses one hidden vector h = sum_a input[c_a], divided by m when ``cbow_mean``.
+* negative sampling (``ns_gradient``): outputs are w and K noise words, label 1 for w;
+* hierarchical softmax (``hs_gradient``): outputs are the inner nodes ``points[w, :L]`` of
+  w's Huffman path (``hs_nodes`` rows), label 1 - ``codes[w, j]`` (word2vec.c: ``g = (1 -
+  code - sigmoid(f)) * alpha``), so that P(w | h) = prod_j sigmoid(+-h . node_j)
+  (Mikolov et al. 2013, eq. 3);
+* outputs and nodes step by ``g[a, o] * input_a``; skip-gram inputs by ``sum_o g[a, o] *
+  output_o``; in CBOW the hidden layer's error e = sum_o g[o] output_o is added to every
+  context row, undivided even with the mean (word2vec.c and gensim's default; the readable
+  model writes this as a straight-through mean, see :mod:`.variant_model`).
+
+All from the rows before the step. Both losses at once add both gradients to the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fast import _below, _gradient, _next, _uniform, gather, njit, ns_gradient, scatter
+
+
+def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (codes, points, lengths) arguments without hierarchical softmax: one empty row, so
+    that the kernel's per-center row lookup stays in bounds."""
+    return np.zeros((1, 0), np.int8), np.zeros((1, 0), np.int32), np.zeros(1, np.int32)
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
+    """Hierarchical softmax: for inputs ``rin[:m]`` and the path's nodes ``rnode[:n_nodes]``
+    with branches ``code``, ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))``
+    (word2vec.c; Morin & Bengio 2005). Returns the summed -log P(branch) when ``track``."""
+    D = rin.shape[1]
+    loss = 0.0
+    for a in range(m):
+        for j in range(n_nodes):
+            f = np.float32(0.0)
+            for d in range(D):
+                f += rin[a, d] * rnode[j, d]
+            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+            loss += term
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def cbow_hidden(rin, m, mean, h):
+    """``h[0] = sum_a rin[a]`` over a < m, divided by m when ``mean`` (CBOW's hidden layer)."""
+    D = rin.shape[1]
+    for d in range(D):
+        h[0, d] = rin[0, d]
+    for a in range(1, m):
+        for d in range(D):
+            h[0, d] += rin[a, d]
+    if mean:
+        inv = np.float32(1.0) / np.float32(m)
+        for d in range(D):
+            h[0, d] *= inv
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
+    """``e[0] = sum_o g[0, o] rout[o] + sum_j gh[0, j] rnode[j]``: the gradient step of CBOW's
+    hidden vector, which every context row receives."""
+    D = rout.shape[1]
+    for d in range(D):
+        e[0, d] = np.float32(0.0)
+    for o in range(n_out):
+        c = g[0, o]
+        for d in range(D):
+            e[0, d] += c * rout[o, d]
+    for j in range(n_nodes):
+        c = gh[0, j]
+        for d in range(D):
+            e[0, d] += c * rnode[j, d]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn,
+                   n_touched, which1, whichn, ctx, m, outs, n_out, path, code, n_path, cbow, cbow_mean,
+                   alpha, g, gh, rin, rout, rnode, h, e, ones, track):
+    """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
+    against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
+    along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it). Updates go into
+    the tables, or into the deltas ``d0``/``d1``/``dn`` when not empty (``which1``/``whichn``:
+    their slots in ``n_touched``). Returns the summed loss if ``track``."""
+    gather(syn0, d0, ctx, m, rin)  # (m, D)
+    src, n_in = rin, m
+    if cbow:
+        cbow_hidden(rin, m, cbow_mean, h)  # (1, D)
+        src, n_in = h, 1
+    loss = 0.0
+    if n_out > 0:
+        gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
+        loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
+    if n_path > 0:
+        gather(nodes, dn, path, n_path, rnode)  # (L, D)
+        loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (n_in, L)
+    t0 = d0 if d0.shape[0] > 0 else syn0
+    t1 = d1 if d1.shape[0] > 0 else syn1
+    tn = dn if dn.shape[0] > 0 else nodes
+    scatter(t1, mark1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    scatter(tn, markn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
+    if cbow:
+        hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
+        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
+    else:
+        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
+        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, gh, rnode, n_path)
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
+                        window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
+                        d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn, n_touched, which1, whichn):
+    """:func:`palabra2vec.training.fast.train_chunk` for any model and loss: the same draws
+    (subsampling, window sizes, K negatives per center from the same generator), then
+    :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
+    ``codes`` with 0 columns (:func:`no_tree`): no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
+    D = syn0.shape[1]
+    V = alias_prob.shape[0]
+    depth = codes.shape[1]
+    hs = depth > 0 and nodes.shape[0] > 0
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+    if state == np.uint64(0):
+        state = np.uint64(1)
+    sent = np.empty(max_sentence, np.int32)
+    ctx = np.empty(2 * window, np.int32)
+    n_out = negative + 1 if negative > 0 else 0
+    outs = np.empty(max(n_out, 1), np.int32)
+    g = np.empty((2 * window, max(n_out, 1)), np.float32)
+    gh = np.empty((2 * window, max(depth, 1)), np.float32)
+    rin = np.empty((2 * window, D), np.float32)
+    rout = np.empty((max(n_out, 1), D), np.float32)
+    rnode = np.empty((max(depth, 1), D), np.float32)
+    h = np.empty((1, D), np.float32)
+    e = np.empty((1, D), np.float32)
+    ones = np.ones((2 * window, 1), np.float32)
+    n = ids.shape[0]
+    loss = 0.0
+    loss_terms = 0
+    pairs = 0
+    centers = 0
+    pos = 0
+    while pos < n:
+        L = 0
+        while pos < n and ids[pos] >= 0:
+            w = ids[pos]
+            pos += 1
+            kp = keep[w]
+            if kp < np.float32(1.0):
+                state, bits = _next(state)
+                if _uniform(bits) >= kp:
+                    continue
+            if L < max_sentence:
+                sent[L] = w
+                L += 1
+        pos += 1
+        alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
+        for i in range(L):
+            state, bits = _next(state)
+            b = 1 + _below(bits, window)
+            lo = max(0, i - b)
+            hi = min(L, i + b + 1)
+            m = 0
+            for j in range(lo, hi):
+                if j != i:
+                    ctx[m] = sent[j]
+                    m += 1
+            if m == 0:
+                continue
+            center = sent[i]
+            if n_out > 0:
+                outs[0] = center
+                for k in range(1, n_out):
+                    while True:
+                        state, bits = _next(state)
+                        slot = _below(bits, V)
+                        t = slot if _uniform(bits << np.uint64(32)) < alias_prob[slot] else alias_idx[slot]
+                        if t != center or V == 1:
+                            break
+                    outs[k] = t
+            row = center if hs else 0  # without a tree: the one empty row of no_tree()
+            n_path = lengths[row] if hs else 0
+            track = track_every > 0 and centers % track_every == 0
+            centers += 1
+            loss += variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1,
+                                   touchedn, n_touched, which1, whichn, ctx, m, outs, n_out, points[row],
+                                   codes[row], n_path, cbow, cbow_mean, alpha, g, gh, rin, rout, rnode,
+                                   h, e, ones, track)
+            if track:
+                loss_terms += (1 if cbow else m) * (n_out + n_path)
+            pairs += m
+    return loss, loss_terms, pairs

@@ -1,0 +1,170 @@
+"""CBOW and hierarchical softmax in the compiled kernel against the readable model: one SGD
+step of fast_variants.variant_update equals autograd on Word2VecNet (summed BCE), for every
+model x loss; and train_chunk_variant's invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from palabra2vec.training import fast
+from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update
+from palabra2vec.training.huffman import build_huffman
+from palabra2vec.training.variant_model import Word2VecNet
+
+pytestmark = pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+
+V, D, K = 9, 8, 3
+COUNTS = np.array([30, 20, 12, 9, 7, 5, 3, 2, 1])
+
+
+def _tables(rng, negative, hs):
+    t = {"input": rng.normal(0, 0.5, (V, D)).astype(np.float32)}
+    if negative:
+        t["output"] = rng.normal(0, 0.5, (V, D)).astype(np.float32)
+    if hs:
+        t["hs_nodes"] = rng.normal(0, 0.5, (V - 1, D)).astype(np.float32)
+    return t
+
+
+def _autograd_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
+    model = Word2VecNet(V, D, cbow=cbow, cbow_mean=cbow_mean, negative="output" in tables, hs="hs_nodes" in tables)
+    with torch.no_grad():
+        for name, w in model.tables().items():
+            w.copy_(torch.from_numpy(tables[name]))
+    contexts = torch.tensor([ctx], dtype=torch.long)  # (1, m)
+    mask = torch.ones(1, len(ctx))
+    kw = {}
+    if "output" in tables:
+        kw["outs"] = torch.tensor([outs], dtype=torch.long)  # (1, 1+K)
+    if "hs_nodes" in tables:
+        n = int(tree.lengths[center])
+        kw.update(points=torch.from_numpy(tree.points[center:center + 1, :n].astype(np.int64)),
+                  codes=torch.from_numpy(tree.codes[center:center + 1, :n].astype(np.int64)),
+                  path_mask=torch.ones(1, n))
+    loss = model.loss(contexts, mask, **kw)
+    loss.backward()
+    with torch.no_grad():
+        return {name: (w - alpha * w.grad).numpy() for name, w in model.tables().items()}, loss.item()
+
+
+def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
+    got = {k: v.copy() for k, v in tables.items()}
+    empty = np.zeros((0, D), np.float32)
+    m, n_out = len(ctx), (len(outs) if "output" in tables else 0)
+    n_path = int(tree.lengths[center]) if "hs_nodes" in tables else 0
+    i8, i32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
+    loss = variant_update(
+        got["input"], got.get("output", empty), got.get("hs_nodes", empty), empty, empty, empty,
+        i8, i8, i8, i32, i32, i32, np.zeros(3, np.int64), 1, 2,
+        np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
+        n_path, cbow, cbow_mean, np.float32(alpha),
+        np.empty((m, K + 1), np.float32), np.empty((m, tree.depth), np.float32), np.empty((m, D), np.float32),
+        np.empty((K + 1, D), np.float32), np.empty((tree.depth, D), np.float32), np.empty((1, D), np.float32),
+        np.empty((1, D), np.float32), np.ones((m, 1), np.float32), True)
+    return got, loss
+
+
+# every model x loss but skip-gram + NS alone (fast.window_update, tested in test_fast.py)
+VARIANTS = [(model, mean, neg, hs) for model, mean in [("sg", True), ("cbow", True), ("cbow", False)]
+            for neg, hs in [(True, False), (False, True), (True, True)] if model == "cbow" or hs]
+
+
+@pytest.mark.parametrize("model,cbow_mean,negative,hs", VARIANTS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_variant_update_matches_autograd(model, cbow_mean, negative, hs, seed):
+    rng = np.random.default_rng(seed)
+    tables = _tables(rng, negative, hs)
+    tree = build_huffman(COUNTS)
+    m = int(rng.integers(2, 6))
+    ctx = rng.integers(0, V, m).tolist()
+    ctx.append(ctx[0])  # a duplicate context word: both its updates add up
+    center = int(rng.integers(0, V))
+    outs = [center] + rng.integers(0, V, K).tolist()
+    alpha = 0.3
+    want, want_loss = _autograd_step(tables, model == "cbow", cbow_mean, ctx, outs, tree, center, alpha)
+    got, loss = _kernel_step(tables, model == "cbow", cbow_mean, ctx, outs, tree, center, alpha)
+    assert set(got) == set(want)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6, err_msg=name)
+        assert not np.allclose(got[name], tables[name]), name  # the step moved every table
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+
+
+def test_cbow_mean_steps_every_context_row_by_the_hidden_error():
+    """word2vec.c's CBOW: the mean's 1/m is not applied to the rows' step (sum and mean give
+    the same step to the rows when the hidden vectors are equal)."""
+    rng = np.random.default_rng(3)
+    tables = _tables(rng, True, False)
+    tables["input"][[1, 2]] = 0.0  # sum == mean == 0 for the context {1, 2}
+    tree = build_huffman(COUNTS)
+    a, _ = _kernel_step(tables, True, True, [1, 2], [0, 3, 4, 5], tree, 0, 0.5)
+    b, _ = _kernel_step(tables, True, False, [1, 2], [0, 3, 4, 5], tree, 0, 0.5)
+    np.testing.assert_array_equal(a["input"], b["input"])
+    np.testing.assert_array_equal(a["input"][1], a["input"][2])
+    assert np.abs(a["input"][1]).sum() > 0
+
+
+def _chunk(sentences):
+    return np.array([i for s in sentences for i in (*s, -1)], dtype=np.int32)
+
+
+def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
+    rng = np.random.default_rng(0)
+    tables = _tables(rng, negative > 0, hs)
+    empty = np.zeros((0, D), np.float32)
+    tree = build_huffman(COUNTS) if hs else None
+    codes, points, lengths = (tree.codes, tree.points, tree.lengths) if hs else no_tree()
+    names = list(tables)
+    which1 = names.index("output") if "output" in names else -1
+    whichn = names.index("hs_nodes") if "hs_nodes" in names else -1
+
+    def delta(name):
+        if deltas and name in tables:
+            n = tables[name].shape[0]
+            return np.zeros((n, D), np.float32), np.zeros(n, np.int8), np.zeros(n, np.int32)
+        return empty, np.zeros(0, np.int8), np.zeros(0, np.int32)
+
+    d = [delta(n) for n in ("input", "output", "hs_nodes")]
+    counts = np.zeros(3, np.int64)
+    prob, alias = np.ones(V, np.float32), np.arange(V, dtype=np.int32)
+    before = {k: v.copy() for k, v in tables.items()}
+    loss, terms, pairs = train_chunk_variant(
+        chunk, tables["input"], tables.get("output", empty), tables.get("hs_nodes", empty), codes,
+        points, lengths, np.ones(V, np.float32), prob, alias, 2, negative, cbow, True, 0.05, 0.01,
+        seed, 1000, 1, d[0][0], d[1][0], d[2][0], d[0][1], d[1][1], d[2][1], d[0][2], d[1][2], d[2][2],
+        counts, which1, whichn)
+    return before, tables, d, counts, (loss, terms, pairs)
+
+
+@pytest.mark.parametrize("cbow,negative,hs", [(False, 0, True), (True, 2, False), (True, 0, True), (True, 2, True)])
+def test_train_chunk_variant_touches_only_seen_rows(cbow, negative, hs):
+    chunk = _chunk([[0, 1, 2], [3, 4], [5]])  # word 5 is alone: never a context nor a center
+    before, after, _, _, (loss, terms, pairs) = _train(chunk, cbow, negative, hs)
+    assert 6 <= pairs <= 8 and terms > 0 and loss > 0  # windows of 1 or 2
+    moved = np.abs(after["input"] - before["input"]).sum(axis=1) > 0
+    assert moved.tolist() == [True] * 5 + [False] * 4
+    if hs:  # only the nodes on the paths of the centers 0..4 move
+        tree = build_huffman(COUNTS)
+        used = {int(p) for w in range(5) for p in tree.points[w, :tree.lengths[w]]}
+        nodes_moved = np.abs(after["hs_nodes"] - before["hs_nodes"]).sum(axis=1) > 0
+        assert {int(i) for i in np.flatnonzero(nodes_moved)} == used
+
+
+@pytest.mark.parametrize("cbow,negative,hs", [(False, 0, True), (True, 2, True)])
+def test_deltas_hold_the_step_and_list_their_rows(cbow, negative, hs):
+    """Deterministic rounds: the tables stay, the deltas hold exactly the Hogwild step."""
+    chunk = _chunk([[0, 1, 2, 3], [4, 1, 0]])
+    _, hogwild, _, _, _ = _train(chunk, cbow, negative, hs)
+    before, after, d, counts, _ = _train(chunk, cbow, negative, hs, deltas=True)
+    for name, (k, (delta, mark, touched)) in zip(("input", "output", "hs_nodes"), enumerate(d)):
+        if name not in after:
+            continue
+        np.testing.assert_array_equal(after[name], before[name])
+        slot = list(after).index(name)
+        rows = sorted(touched[:counts[slot]].tolist())
+        assert rows == sorted(np.flatnonzero(mark).tolist())
+        assert rows == sorted(np.flatnonzero(np.abs(delta).sum(axis=1) > 0).tolist())
+        # one sentence at a time sees its own earlier updates through the delta: same as Hogwild
+        np.testing.assert_allclose(before[name] + delta, hogwild[name], rtol=1e-5, atol=1e-6)
