@@ -206,7 +206,9 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
         config = _resume_config(args, out)
     else:
         config = _config_from_args(args)
-        if out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()) and not args.overwrite:
+        # under torchrun only rank 0 checks: the others would race with its lock file being made
+        first = os.environ.get("RANK", "0") == "0"
+        if first and out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()) and not args.overwrite:
             raise UsageError(f"{out} already exists; choose another --output, pass --overwrite, "
                              "or --resume to continue an interrupted run")
     distributed = os.environ.get("WORLD_SIZE", "1") != "1"  # torchrun; looked at before importing torch
