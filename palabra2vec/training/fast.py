@@ -112,6 +112,51 @@ def _gradient(f, positive, alpha, track):
     return (label - s) * alpha, term
 
 
+# -- the draws every kernel shares: a subsampled sentence, a window, a noise word ------------
+
+@njit(cache=True, nogil=True, inline="always")
+def read_sentence(ids, pos, keep, state, sent, max_sentence):
+    """Read the sentence starting at ``ids[pos]`` (up to the next -1) into ``sent``, each word
+    kept with probability ``keep[w]`` (subsampling), at most ``max_sentence`` words.
+    Returns (the position after the sentence's -1, its length, the generator state)."""
+    n = ids.shape[0]
+    L = 0
+    while pos < n and ids[pos] >= 0:
+        w = ids[pos]
+        pos += 1
+        kp = keep[w]
+        if kp < np.float32(1.0):
+            state, bits = _next(state)
+            if _uniform(bits) >= kp:
+                continue
+        if L < max_sentence:
+            sent[L] = w
+            L += 1
+    return pos + 1, L, state
+
+
+@njit(cache=True, nogil=True, inline="always")
+def window_bounds(state, i, L, window):
+    """Center ``i``'s window in a sentence of ``L`` words: a size b drawn in 1..window, and the
+    positions [lo, hi) it covers. Returns (state, lo, hi)."""
+    state, bits = _next(state)
+    b = 1 + _below(bits, window)
+    return state, max(0, i - b), min(L, i + b + 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def noise_word(state, alias_prob, alias_idx, avoid):
+    """One word from the noise distribution (alias method), never ``avoid`` unless the
+    vocabulary has one word. Returns (state, word)."""
+    V = alias_prob.shape[0]
+    while True:
+        state, bits = _next(state)
+        slot = _below(bits, V)
+        t = slot if _uniform(bits << np.uint64(32)) < alias_prob[slot] else alias_idx[slot]
+        if t != avoid or V == 1:
+            return state, t
+
+
 # -- one training step, in three pieces: gather -> loss gradient -> scatter ----------------
 # Each piece is inlined into the kernel; a new loss (hierarchical softmax) replaces the
 # middle piece, a new model (CBOW, subwords) changes what is gathered and scattered.
@@ -214,7 +259,6 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     otherwise updates go to this thread's delta, see :func:`window_update`.
     """
     D = syn0.shape[1]
-    V = alias_prob.shape[0]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
     if state == np.uint64(0):
         state = np.uint64(1)
@@ -231,25 +275,10 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     centers = 0
     pos = 0
     while pos < n:
-        L = 0
-        while pos < n and ids[pos] >= 0:
-            w = ids[pos]
-            pos += 1
-            kp = keep[w]
-            if kp < np.float32(1.0):
-                state, bits = _next(state)
-                if _uniform(bits) >= kp:
-                    continue
-            if L < max_sentence:
-                sent[L] = w
-                L += 1
-        pos += 1
+        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
-            state, bits = _next(state)
-            b = 1 + _below(bits, window)
-            lo = max(0, i - b)
-            hi = min(L, i + b + 1)
+            state, lo, hi = window_bounds(state, i, L, window)
             m = 0
             for j in range(lo, hi):
                 if j != i:
@@ -260,13 +289,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
             center = sent[i]
             outs[0] = center
             for k in range(1, negative + 1):
-                while True:
-                    state, bits = _next(state)
-                    slot = _below(bits, V)
-                    t = slot if _uniform(bits << np.uint64(32)) < alias_prob[slot] else alias_idx[slot]
-                    if t != center or V == 1:
-                        break
-                outs[k] = t
+                state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
             loss += window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,

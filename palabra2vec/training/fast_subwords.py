@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _below, _next, _uniform, gather, njit, ns_gradient, scatter
+from .fast import gather, njit, noise_word, ns_gradient, read_sentence, scatter, window_bounds
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -95,11 +95,12 @@ def center_update(syn0, syn1, ngr, off, sub, d0, d1, dn, mark0, mark1, slot, tou
                   touchedn, n_touched, w, outs, m, K, alpha, g, x, rout, e, track):
     """One SGD step for center ``w`` against ``m`` groups of outputs ``outs[j (1+K): (j+1)(1+K)]``
     (the window word j, then its K negatives), all from the rows before the step:
-    ``output[o] += g[o] x`` and, for each of the N rows composing x, ``row += (sum_o g[o] output[o]) / N``.
+    ``output[o] += g[o] x`` and each of the N rows composing x gets the whole input step
+    ``row += sum_o g[o] output[o]`` (as fastText and gensim do, not the 1/N gradient of the mean).
     Returns the summed BCE loss if ``track``."""
     D = syn0.shape[1]
     n_out = m * (1 + K)
-    n = gather_mean(syn0, d0, ngr, dn, slot, w, off, sub, x[0])  # x: (1, D)
+    gather_mean(syn0, d0, ngr, dn, slot, w, off, sub, x[0])  # x: (1, D)
     gather(syn1, d1, outs, n_out, rout)  # (m (1+K), D)
     loss = 0.0
     for j in range(m):
@@ -167,7 +168,6 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
     Empty deltas (shape (0, D)) mean Hogwild updates of the shared tables.
     """
     D = syn0.shape[1]
-    V = alias_prob.shape[0]
     K = negative
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
     if state == np.uint64(0):
@@ -185,25 +185,10 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
     centers = 0
     pos = 0
     while pos < n:
-        L = 0
-        while pos < n and ids[pos] >= 0:
-            w = ids[pos]
-            pos += 1
-            kp = keep[w]
-            if kp < np.float32(1.0):
-                state, bits = _next(state)
-                if _uniform(bits) >= kp:
-                    continue
-            if L < max_sentence:
-                sent[L] = w
-                L += 1
-        pos += 1
+        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
-            state, bits = _next(state)
-            b = 1 + _below(bits, window)
-            lo = max(0, i - b)
-            hi = min(L, i + b + 1)
+            state, lo, hi = window_bounds(state, i, L, window)
             m = 0
             for j in range(lo, hi):
                 if j == i:
@@ -212,13 +197,7 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
                 base = m * (K + 1)
                 outs[base] = c
                 for k in range(1, K + 1):
-                    while True:
-                        state, bits = _next(state)
-                        s = _below(bits, V)
-                        t = s if _uniform(bits << np.uint64(32)) < alias_prob[s] else alias_idx[s]
-                        if t != c or V == 1:
-                            break
-                    outs[base + k] = t
+                    state, outs[base + k] = noise_word(state, alias_prob, alias_idx, c)
                 m += 1
             if m == 0:
                 continue

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _below, _gradient, _next, _uniform, gather, njit, ns_gradient, scatter
+from .fast import _gradient, gather, njit, noise_word, ns_gradient, read_sentence, scatter, window_bounds
 
 
 def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,7 +128,6 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
     ``codes`` with 0 columns (:func:`no_tree`): no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
     D = syn0.shape[1]
-    V = alias_prob.shape[0]
     depth = codes.shape[1]
     hs = depth > 0 and nodes.shape[0] > 0
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
@@ -153,25 +152,10 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     centers = 0
     pos = 0
     while pos < n:
-        L = 0
-        while pos < n and ids[pos] >= 0:
-            w = ids[pos]
-            pos += 1
-            kp = keep[w]
-            if kp < np.float32(1.0):
-                state, bits = _next(state)
-                if _uniform(bits) >= kp:
-                    continue
-            if L < max_sentence:
-                sent[L] = w
-                L += 1
-        pos += 1
+        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
-            state, bits = _next(state)
-            b = 1 + _below(bits, window)
-            lo = max(0, i - b)
-            hi = min(L, i + b + 1)
+            state, lo, hi = window_bounds(state, i, L, window)
             m = 0
             for j in range(lo, hi):
                 if j != i:
@@ -183,13 +167,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
             if n_out > 0:
                 outs[0] = center
                 for k in range(1, n_out):
-                    while True:
-                        state, bits = _next(state)
-                        slot = _below(bits, V)
-                        t = slot if _uniform(bits << np.uint64(32)) < alias_prob[slot] else alias_idx[slot]
-                        if t != center or V == 1:
-                            break
-                    outs[k] = t
+                    state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
             row = center if hs else 0  # without a tree: the one empty row of no_tree()
             n_path = lengths[row] if hs else 0
             track = track_every > 0 and centers % track_every == 0
