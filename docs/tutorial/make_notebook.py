@@ -529,17 +529,19 @@ else:
 """)
 
 md(r"""
-## 15. Lo que viene
+## 15. Lo que sigue
 
 - **Subpalabras** (el modelo de fastText; Bojanowski et al. 2017, *Enriching Word Vectors with
-  Subword Information*): el vector de una palabra como suma de los de sus n-gramas de caracteres.
-  En español la morfología vive dentro de las palabras (*caballero, caballeros, caballería*), y las
-  subpalabras dan vectores incluso a palabras que no se vieron al entrenar. Todavía no está en
-  palabra2vec; este cuaderno tendrá su paso cuando llegue.
+  Subword Information*): el vector de una palabra como la media del suyo y los de sus n-gramas de
+  caracteres. En español la morfología vive dentro de las palabras (*caballero, caballeros,
+  caballería*), y las subpalabras dan vectores incluso a palabras que no se vieron al entrenar:
+  `palabra2vec train --subwords` (ver la sección «Subwords» del README).
 - **Un explorador en el navegador** para consultar vecinas, analogías y el mapa de un modelo sin
-  escribir código. También está en camino.
+  escribir código: `pip install -e ".[serve]"` y `palabra2vec serve quijote-model`.
+- **CBOW y softmax jerárquico** (`--model cbow`, `--hs`) y **frases** (`palabra2vec phrases`:
+  *sancho_panza* como una sola palabra).
 
-Mientras tanto, todo lo de este cuaderno está en la terminal:
+Todo lo de este cuaderno está también en la terminal:
 
 ```bash
 palabra2vec train --output quijote-model              # la ruta rápida del paso 10
