@@ -47,24 +47,7 @@ class EncodedCorpus:
     def chunks(self, chunk_words: int = 1 << 16, start: int = 0) -> Iterator[np.ndarray]:
         """Consecutive int32 arrays of about ``chunk_words`` ids each, every one ending at a
         sentence boundary (a sentence longer than a chunk is cut), from id offset ``start``."""
-        with open(self.path, "rb") as f:
-            f.seek(start * 4)
-            carry = np.empty(0, dtype=np.int32)
-            while True:
-                block = np.fromfile(f, dtype=np.int32, count=chunk_words)
-                if block.size == 0:
-                    break
-                block = np.concatenate([carry, block]) if carry.size else block
-                seps = np.flatnonzero(block < 0)
-                if seps.size == 0 or block.size < chunk_words // 2:
-                    yield block
-                    carry = block[:0]
-                    continue
-                cut = seps[-1] + 1
-                yield block[:cut]
-                carry = block[cut:]
-            if carry.size:
-                yield carry
+        return sentence_chunks(self.path, chunk_words, start)
 
     def sentence_lengths(self) -> np.ndarray:
         """Length of every sentence (in in-vocabulary tokens)."""
@@ -94,6 +77,35 @@ class EncodedCorpus:
 
     def __del__(self) -> None:
         self.close()
+
+
+
+def sentence_chunks(path: str | os.PathLike[str], size: int, start: int = 0,
+                    cut_long: bool = True) -> Iterator[np.ndarray]:
+    """An int32 id file (-1 after each sentence) in arrays of about ``size`` ids that end at
+    sentence boundaries, from id offset ``start``. A sentence longer than a chunk is cut when
+    ``cut_long`` (training), else read on until it ends (phrases need whole sentences)."""
+    with open(path, "rb") as f:
+        f.seek(start * 4)
+        carry = np.empty(0, dtype=np.int32)
+        while True:
+            block = np.fromfile(f, dtype=np.int32, count=size)
+            if block.size == 0:
+                break
+            block = np.concatenate([carry, block]) if carry.size else block
+            seps = np.flatnonzero(block < 0)
+            if seps.size == 0 and not cut_long:  # one sentence longer than a chunk: read on
+                carry = block
+                continue
+            if seps.size == 0 or (cut_long and block.size < size // 2):
+                yield block
+                carry = block[:0]
+                continue
+            cut = int(seps[-1]) + 1
+            yield block[:cut]
+            carry = block[cut:]
+        if carry.size:
+            yield carry
 
 
 def encode_corpus(

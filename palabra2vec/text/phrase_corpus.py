@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import Palabra2vecError
+from .encoded import sentence_chunks
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +107,7 @@ class IdCorpus:
 
     def chunks(self, chunk_ids: int = CHUNK_IDS) -> Iterator[np.ndarray]:
         """The id stream in int32 arrays of whole sentences, about ``chunk_ids`` ids each."""
-        with open(self.path, "rb") as f:
-            carry = np.empty(0, dtype=np.int32)
-            while True:
-                block = np.fromfile(f, dtype=np.int32, count=chunk_ids)
-                if block.size == 0:
-                    break
-                block = np.concatenate([carry, block]) if carry.size else block
-                seps = np.flatnonzero(block < 0)
-                if seps.size == 0:  # one sentence longer than a chunk: read on
-                    carry = block
-                    continue
-                cut = int(seps[-1]) + 1
-                yield block[:cut]
-                carry = block[cut:]
-            if carry.size:
-                yield carry
+        return sentence_chunks(self.path, chunk_ids, cut_long=False)
 
     def rewrite(self, transform) -> None:
         """Replace the stream by ``transform(chunk)`` of each chunk (a new file)."""
