@@ -74,10 +74,33 @@ def test_batched_backend_trains_and_is_reproducible(tiny_corpus, monkeypatch):
     import palabra2vec.training.batched_backend as bb
 
     monkeypatch.setattr(bb, "BATCH_PAIRS", 64)  # a tiny corpus is one batch of the default size
-    cfg = TrainConfig(backend="batched", min_count=1, epochs=6, vector_size=16, alpha=0.05, threads=1, sample=0)
+    cfg = TrainConfig(backend="batched", device="cpu", min_count=1, epochs=6, vector_size=16, alpha=0.05, threads=1,
+                      sample=0)  # CPU: CUDA's index_add_ sums in no fixed order
     a = Word2Vec.train(tiny_corpus, cfg, progress=False)
     b = Word2Vec.train(tiny_corpus, cfg, progress=False)
     losses = [h["loss"] for h in a.history]
     assert a.info["backend"] == "batched" and np.isfinite(a.input).all()
     assert losses[-1] < losses[0] - 0.05, losses
     assert np.array_equal(a.input, b.input)  # the same seed on the same device: the same vectors
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device (run on a GPU machine)")
+def test_graphed_step_equals_the_eager_step_on_cuda():
+    import palabra2vec.training.batched_backend as bb
+
+    g = torch.Generator(device="cuda").manual_seed(0)
+    V, D, B, S, K = 500, 32, 256, 64, 5
+    inp = torch.randn(V, D, device="cuda", generator=g) * 0.1
+    out = torch.randn(V, D, device="cuda", generator=g) * 0.1
+    step = bb.GraphedStep(inp, out, B, S, K)  # captured on (inp, out): its warm-up adds zeros only
+    eager_in, eager_out = inp.clone(), out.clone()
+    for alpha, with_loss in ((0.025, True), (0.02, False), (0.01, True)):
+        ctx = torch.randint(0, V, (B,), device="cuda", generator=g)
+        cen = torch.randint(0, V, (B,), device="cuda", generator=g)
+        neg = torch.randint(0, V, (S,), device="cuda", generator=g)
+        want = bb.shared_negative_step(eager_in, eager_out, ctx, cen, neg, alpha, K, with_loss)
+        got = step(ctx, cen, neg, alpha, with_loss)
+        assert (float(got) > 0) == with_loss
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(inp, eager_in, rtol=1e-4, atol=1e-5)  # atomics: summation order may differ
+    torch.testing.assert_close(out, eager_out, rtol=1e-4, atol=1e-5)

@@ -31,6 +31,9 @@ class Backend(Protocol):
     deterministic: bool
     #: threads that may call :meth:`train_item` at once (1: the trainer calls it in order)
     threads: int
+    #: corpus words per work item this backend asks for (None: ``config.chunk_words`` and the
+    #: trainer's rules for deterministic rounds)
+    item_words: int | None
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:

@@ -76,6 +76,8 @@ class FastBackend:
     timing. Otherwise threads update the shared tables lock-free (Hogwild).
     """
 
+    item_words: int | None = None  # the trainer's item sizes
+
     @staticmethod
     def unavailable(config: TrainConfig, device: str) -> str | None:
         if device != "cpu":

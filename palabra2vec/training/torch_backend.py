@@ -39,6 +39,7 @@ class TorchBackend:
     """SkipGram + masked BCE + autograd; SGD (linear decay, see sparse_sgd_step) or Adam; CPU or CUDA."""
 
     deterministic = False
+    item_words: int | None = None
     threads = 1  # one work item at a time; PyTorch uses the config's threads inside each step
 
     @staticmethod

@@ -183,6 +183,8 @@ class Trainer:
         """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
         threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch)."""
         c = self.config
+        if self.backend.item_words:
+            return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
         if c.model != "sg" or c.hs:  # CBOW and HS: shorter rounds, see VARIANT_ROUND_WORDS
