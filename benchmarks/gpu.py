@@ -47,7 +47,7 @@ def main() -> None:
                    help="corpus words for the readable torch backend's run (it is slow)")
     p.add_argument("--runs", default="batched:16384:512:sum-eff",
                    help="batched runs as backend:pairs_per_batch:shared_negatives:row_scale[:graphs=0|1]"
-                        "[:tf32=0|1][:item=WORDS][:loss=EVERY], comma-separated")
+                        "[:tf32=0|1][:item=WORDS][:loss=EVERY][:alpha=A], comma-separated")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=None, help="directory for results.json")
     args = p.parse_args()
@@ -72,10 +72,11 @@ def main() -> None:
     for spec in [s for s in args.runs.split(",") if s]:
         backend, pairs, shared, scale, *extra = spec.split(":")
         bb.BATCH_PAIRS, bb.SHARED_NEGATIVES, bb.ROW_SCALE = int(pairs), int(shared), scale
-        opts = {"graphs": 1, "tf32": 1, "item": 1 << 20, "loss": 8, **{k: int(v) for k, v in (e.split("=") for e in extra)}}
-        bb.CUDA_GRAPHS, bb.TF32, bb.ITEM_WORDS = bool(opts["graphs"]), bool(opts["tf32"]), opts["item"]
-        bb.LOSS_EVERY = opts["loss"]
-        cfg = TrainConfig(backend=backend, device=args.device, epochs=args.epochs, seed=args.seed, threads=1)
+        opts = {"graphs": 1, "tf32": 1, "item": 1 << 20, "loss": 8, **{k: float(v) for k, v in (e.split("=") for e in extra)}}
+        bb.CUDA_GRAPHS, bb.TF32, bb.ITEM_WORDS = bool(opts["graphs"]), bool(opts["tf32"]), int(opts["item"])
+        bb.LOSS_EVERY = int(opts["loss"])
+        cfg = TrainConfig(backend=backend, device=args.device, epochs=args.epochs, seed=args.seed, threads=1,
+                          **({"alpha": opts["alpha"]} if "alpha" in opts else {}))
         trainer = Trainer(vocab, cfg, progress=False)
         trainer.backend.train_item(next(enc.chunks(1 << 17)), 0.0, 0.0, 1)  # warm-up (and graph capture): alpha 0 changes nothing
         if dev.type == "cuda":
@@ -87,7 +88,8 @@ def main() -> None:
         seconds = time.perf_counter() - t
         q = quality(word_vectors(cfg, vocab, trainer.tables()), Path(args.eval_dir))
         row = dict(backend=backend, pairs_per_batch=int(pairs), shared_negatives=int(shared), row_scale=scale,
-                   graphs=opts["graphs"], tf32=opts["tf32"], item_words=opts["item"], epochs=args.epochs,
+                   graphs=int(opts["graphs"]), tf32=int(opts["tf32"]), item_words=int(opts["item"]), alpha=cfg.alpha,
+                   epochs=args.epochs,
                    seconds=round(seconds, 2), words_per_second=round(enc.raw_words * args.epochs / seconds),
                    loss=round(state.loss, 4), **{k: round(v, 4) for k, v in q.items()})
         results.append(row)
@@ -109,16 +111,16 @@ def main() -> None:
     results.append(row)
     print(json.dumps(row), flush=True)
     print()
-    print("| backend | pairs/batch | shared negatives | row scale | graphs | tf32 | item words "
+    print("| backend | pairs/batch | shared negatives | row scale | graphs | tf32 | item words | alpha "
           "| words/s | analogy % | MSL | SEMEVAL17 | loss |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if r["backend"] == "torch":
             print(f"| torch (readable, 1 pass over {r['words']:,} words) | 512 centers | 5 per pair | 1/sqrt(n) "
-                  f"| - | - | - | {r['words_per_second']:,} | - | - | - | - |")
+                  f"| - | - | - | - | {r['words_per_second']:,} | - | - | - | - |")
         else:
             print(f"| {r['backend']} | {r['pairs_per_batch']:,} | {r['shared_negatives']} | {r['row_scale']} | "
-                  f"{r['graphs']} | {r['tf32']} | {r['item_words']:,} | {r['words_per_second']:,} | "
+                  f"{r['graphs']} | {r['tf32']} | {r['item_words']:,} | {r['alpha']} | {r['words_per_second']:,} | "
                   f"{r['analogy']:.2f} | {r['MSL']:.4f} | {r['SEMEVAL17']:.4f} | {r['loss']:.4f} |")
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)

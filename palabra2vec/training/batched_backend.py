@@ -90,8 +90,8 @@ def shared_negative_step(inp: torch.Tensor, out: torch.Tensor, ctx: torch.Tensor
     d_out_pos = g_pos[:, None] * u  # (B, D)
     d_out_neg = g_neg.T @ u  # (S, D): each shared negative sums B pairs' gradients
     n_eff = ctx.numel() * w  # a shared negative stands for B K / S draws of word2vec's
-    if ROW_SCALE.endswith("-eff"):
-        d_out_neg = d_out_neg * n_eff ** -0.5
+    if "-eff" in ROW_SCALE:  # "sum-eff" divides by sqrt(n_eff); "sum-effP" by n_eff ** P
+        d_out_neg = d_out_neg * n_eff ** -float(ROW_SCALE.partition("-eff")[2] or 0.5)
     elif ROW_SCALE.startswith("cap"):
         d_out_neg = d_out_neg * min(1.0, int(ROW_SCALE[3:]) / n_eff)
     _add_rows(inp, ctx, d_in)
