@@ -6,7 +6,7 @@ tests compare them on awkward input) with Python touching only blocks of bytes a
 distinct word once:
 
 * ``whitespace`` and ``notebook`` corpora in UTF-8 (the default guess, or ``--encoding
-  utf-8``) are read in blocks of 4 MB, cut after the last line end, and handed whole to
+  utf-8``) are read in blocks of 1 MB, cut after the last line end, and handed whole to
   :func:`palabra2vec.text.token_table.encode_lines`, which splits, counts and encodes them;
 * a file the kernel cannot read as the readable path would (malformed UTF-8, which that path
   replaces or reads as Latin-1; a line of ``MAX_LINE_CHARS`` bytes or more, which it cuts;
@@ -36,7 +36,7 @@ from .token_table import (AFTER_CR, ARENA_USED, DONE, E_COUNT, N_WORDS, SENTENCE
 log = logging.getLogger(__name__)
 
 #: Bytes read from a file at once.
-BLOCK = 1 << 22
+BLOCK = 1 << 20
 #: Sentences of the readable tokenizer joined into one block for the kernel.
 _FEED_SENTENCES = 1 << 14
 #: What ``max_line`` is when the lines come from the readable tokenizer (never too long).
