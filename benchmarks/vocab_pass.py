@@ -9,8 +9,9 @@ The pre-tokenized ``corpus-es`` (one sentence per line, as compare_gensim.py wri
 Each side runs as its own child process on the same file, back to back:
 
 * palabra2vec: ``encode_corpus(Corpus([FILE], "whitespace"), min_count=5)``, the pass ``train``
-  runs (read, split, count, select the vocabulary, write the int32 id file), timed in-process;
-  ``--readable`` also times the plain Python pass (``compiled=False``);
+  runs (read, split, count, select the vocabulary, write the int32 id file), timed in-process,
+  with 1 thread (``palabra2vec``) and with ``--workers`` threads counting parts of each block
+  (``pal-Nt``, where N > 1); ``--readable`` also times the plain Python pass (``compiled=False``);
 * gensim: ``Word2Vec(min_count=5).build_vocab(corpus_file=FILE)``, timed in-process (gensim
   reads a ``corpus_file`` through ``LineSentence`` for its vocabulary; no faster way exists).
 
@@ -45,7 +46,8 @@ import json, sys, time
 t0 = time.perf_counter()
 from palabra2vec.text.corpus import Corpus
 from palabra2vec.text.encoded import encode_corpus
-import palabra2vec.text.fast_encode  # numba (train imports it anyway, for training)
+from palabra2vec.text import fast_encode  # numba (train imports it anyway, for training)
+fast_encode.MAX_WORKERS = int(sys.argv[3])
 t1 = time.perf_counter()
 vocab, enc = encode_corpus(Corpus([sys.argv[1]], "whitespace"), 5, compiled=sys.argv[2] == "compiled")
 t2 = time.perf_counter()
@@ -100,12 +102,14 @@ def main() -> None:
     p.add_argument("--copies", type=int, nargs="+", default=[1, 4, 16])
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--readable", action="store_true", help="also time the plain Python pass")
+    p.add_argument("--workers", type=int, default=2, help="also time the pass with this many threads (1: no)")
     p.add_argument("--cache-dir", default="/tmp/palabra2vec-bench")
     a = p.parse_args()
     base, tokens = pretokenize(DATA / "corpus-es", Path(a.cache_dir), "corpus-es")
     print(f"corpus: {base} ({tokens:,} tokens, {base.stat().st_size / 1e6:.1f} MB)", flush=True)
-    run(OURS, str(base), "compiled")  # compiles the kernel into numba's cache once
-    sides = ["palabra2vec"] + (["readable"] if a.readable else []) + ["gensim"]
+    run(OURS, str(base), "compiled", "1")  # compiles the kernel into numba's cache once
+    threaded = [f"pal-{a.workers}t"] if a.workers > 1 else []
+    sides = ["palabra2vec"] + threaded + (["readable"] if a.readable else []) + ["gensim"]
     rows: dict[str, list[dict]] = {s: [] for s in sides}
     with tempfile.TemporaryDirectory(prefix="p2v-vocab-") as tmp:
         for copies in a.copies:
@@ -120,7 +124,8 @@ def main() -> None:
                 if side == "gensim":
                     r = best(GENSIM, a.repeats, str(path))
                 else:
-                    r = best(OURS, a.repeats, str(path), "compiled" if side == "palabra2vec" else "readable")
+                    workers = str(a.workers) if side in threaded else "1"
+                    r = best(OURS, a.repeats, str(path), "readable" if side == "readable" else "compiled", workers)
                 r["copies"] = copies
                 rows[side].append(r)
                 print(f"  {copies:>2}x {side:<11}: {r['seconds']:7.2f} s, {r['words']:,} words, "
@@ -128,16 +133,17 @@ def main() -> None:
             print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
             path.unlink()
     print()
+    ours = ["palabra2vec"] + threaded
     print("| corpus | words | " + " | ".join(f"{s} s | {s} words/s | {s} peak RSS" for s in sides)
-          + " | gensim / palabra2vec |")
-    print("|---|---:|" + "---:|---:|---:|" * len(sides) + "---:|")
+          + "".join(f" | gensim s / {s} s" for s in ours) + " |")
+    print("|---|---:|" + "---:|---:|---:|" * len(sides) + "---:|" * len(ours))
     for i, copies in enumerate(a.copies):
         cells = []
         for s in sides:
             r = rows[s][i]
             cells += [f"{r['seconds']:.2f}", f"{r['words'] / r['seconds'] / 1e6:.2f}M", f"{r['rss']:.0f} MB"]
-        ratio = rows["gensim"][i]["seconds"] / rows["palabra2vec"][i]["seconds"]
-        print(f"| {copies}x | {rows['palabra2vec'][i]['words']:,} | " + " | ".join(cells) + f" | {ratio:.2f}x |")
+        cells += [f"{rows['gensim'][i]['seconds'] / rows[s][i]['seconds']:.2f}x" for s in ours]
+        print(f"| {copies}x | {rows['palabra2vec'][i]['words']:,} | " + " | ".join(cells) + " |")
     if len(a.copies) >= 2:
         print()
         for s in sides:

@@ -111,9 +111,18 @@ TRICKY = ("Él dijo: ¿Qué día es hoy?\tMAÑANA mañana Mañana\r\n"
           "última línea sin fin")
 
 
+def _workers(monkeypatch, n: int) -> None:
+    """Make count_corpus use ``n`` threads, on parts of a block as small as 8 bytes."""
+    monkeypatch.setattr(fast_encode, "MAX_WORKERS", n)
+    monkeypatch.setattr(fast_encode.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(fast_encode, "MIN_PART", 8)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("tokenizer", ["whitespace", "notebook", "spanish"])
-def test_same_vocab_ids_and_sentences_on_tricky_files(tmp_path, monkeypatch, tokenizer):
-    monkeypatch.setattr(fast_encode, "BLOCK", 7)  # blocks end inside lines, characters and \r\n
+def test_same_vocab_ids_and_sentences_on_tricky_files(tmp_path, monkeypatch, tokenizer, workers):
+    _workers(monkeypatch, workers)
+    monkeypatch.setattr(fast_encode, "BLOCK", 7 if workers == 1 else 40)  # blocks end inside lines, characters, \r\n
     files = []
     for k in range(4):
         p = tmp_path / f"f{k}.txt"
@@ -129,7 +138,9 @@ def test_same_vocab_ids_and_sentences_on_tricky_files(tmp_path, monkeypatch, tok
         assert "MAÑANA" in vocab and "\ufeffbom" in vocab and "año" in vocab and "ano" in vocab
 
 
-def test_files_the_kernel_cannot_read_go_to_the_readable_reader(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_the_kernel_cannot_read_go_to_the_readable_reader(tmp_path, monkeypatch, workers):
+    _workers(monkeypatch, workers)
     monkeypatch.setattr(fast_encode, "BLOCK", 64)
     monkeypatch.setattr(reading, "MAX_LINE_CHARS", 40)
     good = tmp_path / "a-good.txt"
@@ -146,8 +157,9 @@ def test_files_the_kernel_cannot_read_go_to_the_readable_reader(tmp_path, monkey
     vocab, _ = _same((files, "whitespace"))
     assert "caña" not in vocab and "ca\ufffda" in vocab and "año" in vocab and "x" * 40 in vocab
     with open(tmp_path / "ids", "wb") as out:
-        counter = fast_encode.TokenCounter(out, 1000)
+        counter = fast_encode.TokenCounter(out, 1000, workers=workers)
         read = [fast_encode._read_file(counter, p, 0, bom=True, nul_check=True) for p in files]
+        counter.close()
     assert read == [True, False, False, False, True]
     _same((files, "notebook"))
     _same((files, "whitespace"), dict(encoding="latin-1"))
@@ -167,3 +179,19 @@ def test_same_on_don_quijote_with_every_tokenizer():
     for tokenizer in ("whitespace", "notebook", "spanish"):
         vocab, _ = _same(([QUIJOTE], tokenizer), min_count=5)
         assert len(vocab) > 3000
+
+
+def test_parts_counted_by_other_threads_merge_in_text_order(tmp_path, monkeypatch):
+    """Several workers: the words of later parts come after the first part's, in their order."""
+    _workers(monkeypatch, 4)
+    monkeypatch.setattr(fast_encode, "BLOCK", 1 << 10)
+    rng = random.Random(0)
+    lines = [" ".join(f"w{int(rng.paretovariate(1.0))}" for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    p = tmp_path / "zipf.txt"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(tmp_path / "ids", "wb") as out:
+        counter = fast_encode.TokenCounter(out, 5, workers=4)
+        assert len(counter._cuts(p.read_bytes(), 0, 4 << 10)) == 5  # the block is cut in four
+        counter.close()
+    vocab, _ = _same(([p], "whitespace"), dict(max_sentence_length=5))
+    assert len(vocab) > 100

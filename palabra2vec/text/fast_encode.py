@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -31,12 +33,15 @@ from . import reading
 from .corpus import Corpus
 from .reading import _READ_ERRORS, NOTEBOOK_SKIP_LINES, file_sentences, open_binary
 from .token_table import (AFTER_CR, ARENA_USED, DONE, E_COUNT, N_WORDS, SENTENCES, SKIP_LINES, STATUS, TOKENS,
-                          encode_lines, forget_after, new_state)
+                          encode_lines, forget_after, merge_into, new_state)
 
 log = logging.getLogger(__name__)
 
-#: Bytes read from a file at once.
+#: Bytes read from a file at once, per worker.
 BLOCK = 1 << 20
+#: Threads counting parts of a block at most, and the smallest part worth a thread.
+MAX_WORKERS = 4
+MIN_PART = 1 << 16
 #: Sentences of the readable tokenizer joined into one block for the kernel.
 _FEED_SENTENCES = 1 << 14
 #: What ``max_line`` is when the lines come from the readable tokenizer (never too long).
@@ -48,12 +53,15 @@ _UTF8 = ("utf-8", "utf-8-sig")
 class TokenCounter:
     """The hash table of :mod:`~palabra2vec.text.token_table` and the id file it writes to."""
 
-    def __init__(self, out: BinaryIO, max_len: int, on_progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, out: BinaryIO, max_len: int, on_progress: Callable[[int], None] | None = None,
+                 workers: int = 1) -> None:
         self.state, self.table, self.entries, self.arena = new_state()
         self.out = out
         self.max_len = max_len
         self.on_progress = on_progress
         self.written = 0  #: ids in the file so far, separators included
+        self.workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(self.workers - 1) if self.workers > 1 else None
         self._ids = np.empty(0, dtype=np.int32)
 
     @property
@@ -64,19 +72,58 @@ class TokenCounter:
     def sentences(self) -> int:
         return int(self.state[SENTENCES])
 
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _cuts(self, data: bytes, start: int, end: int) -> list[int]:
+        """``start``, the line starts that split ``data[start:end]`` into ``workers`` parts, ``end``."""
+        cuts = [start]
+        if self._pool is not None and end - start >= 2 * MIN_PART and self.state[SKIP_LINES] == 0:
+            for j in range(1, self.workers):
+                c = data.find(b"\n", max(start + j * (end - start) // self.workers, cuts[-1]), end)
+                if c < 0 or c + 1 >= end:
+                    break
+                cuts.append(c + 1)
+        return cuts + [end]
+
     def feed(self, data: bytes, start: int, end: int, max_line: int = _NO_LIMIT) -> int:
         """Count and encode the whole lines of ``data[start:end]``; return the kernel's status
-        (``DONE``, ``BAD_UTF8`` or ``LONG_LINE``; the ids up to that point are written)."""
-        if self._ids.size < end - start + 1:
-            self._ids = np.empty(max(end - start + 1, BLOCK), dtype=np.int32)
+        (``DONE``, ``BAD_UTF8`` or ``LONG_LINE``; the ids up to that point are written).
+
+        With several workers the lines are cut into parts at line starts: the first part is
+        counted into the table, each other one into a table of its own, in other threads, and
+        those are merged into the table in text order (:func:`~.token_table.merge_into`), so
+        ids stay in order of first sighting."""
+        cuts = self._cuts(data, start, end)
         buf = np.frombuffer(data, dtype=np.uint8)
+        parts = [self._pool.submit(_encode_part, buf, a, b, self.max_len, max_line)  # type: ignore[union-attr]
+                 for a, b in zip(cuts[1:-1], cuts[2:])]
+        if self._ids.size < cuts[1] - start + 1:
+            self._ids = np.empty(max(cuts[1] - start + 1, BLOCK), dtype=np.int32)
         n, _, self.table, self.entries, self.arena = encode_lines(
-            buf, start, end, self.max_len, max_line, self.state, self.table, self.entries, self.arena, self._ids)
-        self._ids[:n].tofile(self.out)
-        self.written += n
+            buf, start, cuts[1], self.max_len, max_line, self.state, self.table, self.entries, self.arena, self._ids)
+        self._write(self._ids[:n])
+        status = int(self.state[STATUS])
+        for part in parts:
+            state, entries, arena, ids = part.result()
+            if status != DONE:
+                continue
+            status = int(state[STATUS])
+            if status != DONE:
+                continue
+            mapping, self.table, self.entries, self.arena = merge_into(
+                self.state, self.table, self.entries, self.arena, state, entries, arena)
+            self._write(mapping[ids])
+            self.state[AFTER_CR] = state[AFTER_CR]
+        return status
+
+    def _write(self, ids: np.ndarray) -> None:
+        ids.tofile(self.out)
+        self.written += ids.size
         if self.on_progress:
-            self.on_progress(n)
-        return int(self.state[STATUS])
+            self.on_progress(ids.size)
 
     def feed_sentences(self, sentences: Iterable[Sequence[str]]) -> None:
         """Count and encode sentences of tokens (none empty, none holding white space)."""
@@ -121,6 +168,15 @@ class TokenCounter:
         return self.entries[: self.state[N_WORDS], E_COUNT].copy()
 
 
+def _encode_part(buf: np.ndarray, start: int, end: int, max_len: int,
+                 max_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count one part of a block into a table of its own: (state, entries, arena, its ids)."""
+    state, table, entries, arena = new_state(1 << 14)
+    ids = np.empty(end - start + 1, dtype=np.int32)
+    n, _, table, entries, arena = encode_lines(buf, start, end, max_len, max_line, state, table, entries, arena, ids)
+    return state, entries, arena, ids[:n]
+
+
 def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nul_check: bool) -> bool:
     """Feed one file's bytes to the kernel; False (and nothing counted) where the readable path
     must read it instead."""
@@ -132,7 +188,7 @@ def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nu
     try:
         carry, seen, ok = b"", 0, True
         while ok:
-            block = raw.read(BLOCK)
+            block = raw.read(BLOCK * counter.workers)
             if nul_check and seen < 65536 and b"\x00" in block[: 65536 - seen]:
                 ok = False  # the readable path says it is a binary file
                 break
@@ -159,18 +215,24 @@ def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nu
     return ok
 
 
-def count_corpus(corpus: Corpus, out: BinaryIO,
-                 on_progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, int, int]:
+def count_corpus(corpus: Corpus, out: BinaryIO, on_progress: Callable[[int], None] | None = None,
+                 workers: int | None = None) -> tuple[list[str], np.ndarray, int, int]:
     """Count ``corpus``'s tokens and write provisional ids (first sighting order, ``-1`` after
     each sentence) to ``out``; return (words, counts, tokens, sentences) as
-    :func:`palabra2vec.text.encoded.count_sentences` does."""
-    counter = TokenCounter(out, corpus.max_sentence_length, on_progress)
+    :func:`palabra2vec.text.encoded.count_sentences` does. ``workers``: threads that count
+    parts of each block (default: the CPU cores, at most ``MAX_WORKERS``); the result is the
+    same for any number."""
+    workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
+    counter = TokenCounter(out, corpus.max_sentence_length, on_progress, workers)
     enc = corpus.encoding
     name = codecs.lookup(enc).name if enc is not None else None
     by_bytes = corpus.tokenizer in ("whitespace", "notebook") and (name is None or name in _UTF8)
     skip = NOTEBOOK_SKIP_LINES if corpus.tokenizer == "notebook" else 0
-    for path in corpus.files:
-        if by_bytes and _read_file(counter, path, skip, bom=name != "utf-8", nul_check=enc is None):
-            continue
-        counter.feed_sentences(file_sentences(path, corpus.tokenizer, corpus.lowercase, enc))
+    try:
+        for path in corpus.files:
+            if by_bytes and _read_file(counter, path, skip, bom=name != "utf-8", nul_check=enc is None):
+                continue
+            counter.feed_sentences(file_sentences(path, corpus.tokenizer, corpus.lowercase, enc))
+    finally:
+        counter.close()
     return counter.words(), counter.word_counts(), counter.tokens, counter.sentences

@@ -127,6 +127,44 @@ def _more_rows(a):
     return b
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _find_or_add(src, t0, n, h, table, entries, arena, n_words, used):
+    """The id of the word ``src[t0:t0 + n]`` (hash ``h``); a new word gets the next id.
+    Returns (id, table, entries, arena, n_words, used): the arrays may be new, larger ones."""
+    if 2 * (n_words + 1) > table.size:
+        table = _rehash(table, entries, n_words)
+    mask = table.size - 1
+    tag = np.int64(h >> np.uint64(32))  # a slot holds (upper 32 bits of the hash, id)
+    s = np.int64(h & np.uint64(mask))
+    while True:  # linear probing
+        slot = table[s]
+        if slot == EMPTY:  # a new word: the next id
+            w = n_words
+            if w == entries.shape[0]:
+                entries = _more_rows(entries)
+            if used + n + 1 > arena.size:
+                arena = _resized(arena, 2 * (used + n + 1))
+            arena[used: used + n] = src[t0: t0 + n]
+            arena[used + n] = 10
+            entries[w, E_START] = used
+            entries[w, E_LEN] = n
+            entries[w, E_HASH] = np.int64(h)
+            table[s] = (tag << 32) | w
+            return w, table, entries, arena, n_words + 1, used + n + 1
+        if ((slot >> 32) & 0xFFFFFFFF) == tag:
+            w = slot & 0xFFFFFFFF
+            if entries[w, E_LEN] == n:
+                a = entries[w, E_START]
+                same = True
+                for j in range(n):
+                    if arena[a + j] != src[t0 + j]:
+                        same = False
+                        break
+                if same:
+                    return w, table, entries, arena, n_words, used
+        s = (s + 1) & mask
+
+
 @njit(cache=True, nogil=True)
 def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena, ids):
     """Count and encode the whole lines of ``buf[pos:end]``; write their ids into ``ids``.
@@ -186,41 +224,8 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
                 break
             if skip > 0:
                 continue
-            n = i - t0
-            if 2 * (n_words + 1) > table.size:
-                table = _rehash(table, entries, n_words)
-            mask = table.size - 1
-            tag = np.int64(h >> np.uint64(32))
-            s = np.int64(h & np.uint64(mask))
-            while True:  # linear probing
-                slot = table[s]
-                if slot == EMPTY:  # a new word: the next id
-                    w = n_words
-                    if w == entries.shape[0]:
-                        entries = _more_rows(entries)
-                    if used + n + 1 > arena.size:
-                        arena = _resized(arena, 2 * (used + n + 1))
-                    arena[used: used + n] = buf[t0:i]
-                    arena[used + n] = 10
-                    entries[w, E_START] = used
-                    entries[w, E_LEN] = n
-                    entries[w, E_HASH] = np.int64(h)
-                    used += n + 1
-                    table[s] = (tag << 32) | w
-                    n_words += 1
-                    break
-                if ((slot >> 32) & 0xFFFFFFFF) == tag:
-                    w = slot & 0xFFFFFFFF
-                    if entries[w, E_LEN] == n:
-                        a = entries[w, E_START]
-                        same = True
-                        for j in range(n):
-                            if arena[a + j] != buf[t0 + j]:
-                                same = False
-                                break
-                        if same:
-                            break
-                s = (s + 1) & mask
+            w, table, entries, arena, n_words, used = _find_or_add(buf, t0, i - t0, h, table, entries, arena,
+                                                                   n_words, used)
             if in_sentence == max_len:
                 ids[n_ids] = -1
                 n_ids += 1
@@ -270,3 +275,28 @@ def forget_after(table, n_words):
     for s in range(table.size):
         if table[s] != EMPTY and (table[s] & 0xFFFFFFFF) >= n_words:
             table[s] = EMPTY
+
+
+@njit(cache=True, nogil=True)
+def merge_into(state, table, entries, arena, part_state, part_entries, part_arena):
+    """Add a table filled from the text *after* this one's (another thread's byte range):
+    its words in its id order (first sighting there), counts and counters. Returns (ids of
+    its words here, with -1 appended so that ``mapping[-1]`` keeps sentence ends; table,
+    entries, arena)."""
+    n_part = part_state[N_WORDS]
+    mapping = np.empty(n_part + 1, dtype=np.int32)
+    mapping[n_part] = -1
+    n_words = state[N_WORDS]
+    used = state[ARENA_USED]
+    for p in range(n_part):
+        a = part_entries[p, E_START]
+        h = np.uint64(part_entries[p, E_HASH])
+        w, table, entries, arena, n_words, used = _find_or_add(part_arena, a, part_entries[p, E_LEN], h, table,
+                                                               entries, arena, n_words, used)
+        entries[w, E_COUNT] += part_entries[p, E_COUNT]
+        mapping[p] = w
+    state[N_WORDS] = n_words
+    state[ARENA_USED] = used
+    state[TOKENS] += part_state[TOKENS]
+    state[SENTENCES] += part_state[SENTENCES]
+    return mapping, table, entries, arena
