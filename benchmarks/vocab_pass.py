@@ -47,7 +47,7 @@ t0 = time.perf_counter()
 from palabra2vec.text.corpus import Corpus
 from palabra2vec.text.encoded import encode_corpus
 from palabra2vec.text import fast_encode  # numba (train imports it anyway, for training)
-fast_encode.MAX_WORKERS = int(sys.argv[3])
+fast_encode.WORKERS = int(sys.argv[3])
 t1 = time.perf_counter()
 vocab, enc = encode_corpus(Corpus([sys.argv[1]], "whitespace"), 5, compiled=sys.argv[2] == "compiled")
 t2 = time.perf_counter()

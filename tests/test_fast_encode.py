@@ -16,18 +16,17 @@ from palabra2vec.errors import Palabra2vecError
 from palabra2vec.text import fast_encode, reading
 from palabra2vec.text.corpus import Corpus
 from palabra2vec.text.encoded import encode_corpus
-from palabra2vec.text.token_table import (BAD_UTF8, DONE, LONG_LINE, SENTENCES, STATUS, TOKENS, encode_lines,
-                                          new_state)
+from palabra2vec.text.token_table import BAD_UTF8, DONE, LONG_LINE, SENTENCES, STATUS, TOKENS, new_state
 
 from conftest import QUIJOTE, need
 
 
 def _kernel(data: bytes, max_len: int = 1000, max_line: int = 1 << 40) -> tuple[list[list[bytes]], int]:
     """Run the kernel on ``data``; return its sentences (as word bytes) and its status."""
-    state, table, entries, arena = new_state(16)  # tiny: the table and the arena must grow
+    state, table, entries, arena = new_state(16)  # tiny: the kernel must stop for room, often
     ids = np.empty(len(data) + 1, dtype=np.int32)
-    n, _, table, entries, arena = encode_lines(np.frombuffer(data, dtype=np.uint8), 0, len(data), max_len,
-                                               max_line, state, table, entries, arena, ids)
+    n, table, entries, arena = fast_encode._encode(np.frombuffer(data, dtype=np.uint8), 0, len(data), max_len,
+                                                   max_line, state, table, entries, arena, ids)
     words = arena[: int(entries[:, 0].max() + entries[:, 1].max() + 1) if n else 0].tobytes()
     sentences, cur = [], []
     for i in ids[:n].tolist():
@@ -113,8 +112,7 @@ TRICKY = ("Él dijo: ¿Qué día es hoy?\tMAÑANA mañana Mañana\r\n"
 
 def _workers(monkeypatch, n: int) -> None:
     """Make count_corpus use ``n`` threads, on parts of a block as small as 8 bytes."""
-    monkeypatch.setattr(fast_encode, "MAX_WORKERS", n)
-    monkeypatch.setattr(fast_encode.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(fast_encode, "WORKERS", n)
     monkeypatch.setattr(fast_encode, "MIN_PART", 8)
 
 

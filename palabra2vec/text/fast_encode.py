@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -32,15 +31,18 @@ from ..errors import Palabra2vecError
 from . import reading
 from .corpus import Corpus
 from .reading import _READ_ERRORS, NOTEBOOK_SKIP_LINES, file_sentences, open_binary
-from .token_table import (AFTER_CR, ARENA_USED, DONE, E_COUNT, N_WORDS, SENTENCES, SKIP_LINES, STATUS, TOKENS,
-                          encode_lines, forget_after, merge_into, new_state)
+from .token_table import (AFTER_CR, ARENA_USED, DONE, E_COUNT, FULL, N_WORDS, SENTENCES, SKIP_LINES, STATUS,
+                          TOKENS, encode_lines, forget_after, merge_into, new_state, reserve)
 
 log = logging.getLogger(__name__)
 
 #: Bytes read from a file at once, per worker.
 BLOCK = 1 << 20
-#: Threads counting parts of a block at most, and the smallest part worth a thread.
-MAX_WORKERS = 4
+#: Threads counting parts of each block (the first part in the calling thread). One: on the
+#: 2-core development machine, shared with other work, a second thread did not pay (merging
+#: the parts' words costs about what it saves; benchmarks/RESULTS.md, "The vocabulary pass").
+WORKERS = 1
+#: The smallest part worth a thread.
 MIN_PART = 1 << 16
 #: Sentences of the readable tokenizer joined into one block for the kernel.
 _FEED_SENTENCES = 1 << 14
@@ -102,8 +104,8 @@ class TokenCounter:
                  for a, b in zip(cuts[1:-1], cuts[2:])]
         if self._ids.size < cuts[1] - start + 1:
             self._ids = np.empty(max(cuts[1] - start + 1, BLOCK), dtype=np.int32)
-        n, _, self.table, self.entries, self.arena = encode_lines(
-            buf, start, cuts[1], self.max_len, max_line, self.state, self.table, self.entries, self.arena, self._ids)
+        n, self.table, self.entries, self.arena = _encode(buf, start, cuts[1], self.max_len, max_line, self.state,
+                                                          self.table, self.entries, self.arena, self._ids)
         self._write(self._ids[:n])
         status = int(self.state[STATUS])
         for part in parts:
@@ -113,8 +115,11 @@ class TokenCounter:
             status = int(state[STATUS])
             if status != DONE:
                 continue
-            mapping, self.table, self.entries, self.arena = merge_into(
-                self.state, self.table, self.entries, self.arena, state, entries, arena)
+            self.table, self.entries, self.arena = reserve(self.table, self.entries, self.arena, self.state[N_WORDS],
+                                                           self.state[ARENA_USED], state[N_WORDS], state[ARENA_USED])
+            mapping = np.empty(state[N_WORDS] + 1, dtype=np.int32)
+            mapping[-1] = -1  # so that mapping[ids] keeps the sentence ends
+            merge_into(self.state, self.table, self.entries, self.arena, state, entries, arena, mapping)
             self._write(mapping[ids])
             self.state[AFTER_CR] = state[AFTER_CR]
         return status
@@ -168,12 +173,27 @@ class TokenCounter:
         return self.entries[: self.state[N_WORDS], E_COUNT].copy()
 
 
+def _encode(buf: np.ndarray, start: int, end: int, max_len: int, max_line: int, state: np.ndarray,
+            table: np.ndarray, entries: np.ndarray, arena: np.ndarray,
+            ids: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~.token_table.encode_lines` over ``buf[start:end]``, making room whenever the
+    table is full: (ids written, table, entries, arena)."""
+    written, pos = 0, start
+    while True:
+        n, pos = encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena, ids[written:])
+        written += n
+        if state[STATUS] != FULL:
+            return written, table, entries, arena
+        table, entries, arena = reserve(table, entries, arena, state[N_WORDS], state[ARENA_USED],
+                                        entries.shape[0], arena.size)  # twice as much room
+
+
 def _encode_part(buf: np.ndarray, start: int, end: int, max_len: int,
                  max_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Count one part of a block into a table of its own: (state, entries, arena, its ids)."""
     state, table, entries, arena = new_state(1 << 14)
     ids = np.empty(end - start + 1, dtype=np.int32)
-    n, _, table, entries, arena = encode_lines(buf, start, end, max_len, max_line, state, table, entries, arena, ids)
+    n, table, entries, arena = _encode(buf, start, end, max_len, max_line, state, table, entries, arena, ids)
     return state, entries, arena, ids[:n]
 
 
@@ -220,9 +240,8 @@ def count_corpus(corpus: Corpus, out: BinaryIO, on_progress: Callable[[int], Non
     """Count ``corpus``'s tokens and write provisional ids (first sighting order, ``-1`` after
     each sentence) to ``out``; return (words, counts, tokens, sentences) as
     :func:`palabra2vec.text.encoded.count_sentences` does. ``workers``: threads that count
-    parts of each block (default: the CPU cores, at most ``MAX_WORKERS``); the result is the
-    same for any number."""
-    workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
+    parts of each block (default ``WORKERS``); the result is the same for any number."""
+    workers = workers or WORKERS
     counter = TokenCounter(out, corpus.max_sentence_length, on_progress, workers)
     enc = corpus.encoding
     name = codecs.lookup(enc).name if enc is not None else None

@@ -16,10 +16,11 @@ then reads that file with the readable path, which replaces bad bytes or guesses
 cuts over-long lines.
 
 The table: ``table`` (capacity, a power of two) holds word ids, ``-1`` for a free slot, with
-linear probing and at most half full; per word id, ``hashes`` (FNV-1a, 64 bits), ``starts``
-(offset of its bytes in ``arena``; each word there is followed by ``\\n``, which no token
-contains, so the arena decodes and splits into the word list in one call) and ``counts``.
-Arrays that fill up are doubled inside the kernel and returned.
+linear probing and at most half full; a slot holds the upper 32 bits of the word's 64-bit
+FNV-1a hash and its id. Per word id, ``entries`` holds the offset of its bytes in ``arena``
+(each word there is followed by ``\\n``, which no token contains, so the arena decodes and
+splits into the word list in one call), their length, its count and its hash. The kernel
+stops when they are full (``FULL``); :func:`reserve` makes room.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..training.fast import njit
 
 EMPTY = -1
 # What encode_lines says when it returns (state[STATUS]).
-DONE, BAD_UTF8, LONG_LINE = 0, 1, 2
+DONE, BAD_UTF8, LONG_LINE, FULL = 0, 1, 2, 3
 # Positions in the state array (int64) that carries the scalars between calls.
 N_WORDS, ARENA_USED, TOKENS, SENTENCES, AFTER_CR, SKIP_LINES, STATUS = range(7)
 STATE_SIZE = 7
@@ -98,59 +99,49 @@ def char_class(buf, i, end):
 
 
 @njit(cache=True, nogil=True)
-def _rehash(table, entries, n_words):
-    """A table twice as large holding ids 0..n_words-1, inserted in id order."""
-    new = np.full(table.size * 2, EMPTY, dtype=np.int64)
-    mask = new.size - 1
-    for w in range(n_words):
-        h = np.uint64(entries[w, E_HASH])
-        s = np.int64(h & np.uint64(mask))
-        while new[s] != EMPTY:
-            s = (s + 1) & mask
-        new[s] = (np.int64(h >> np.uint64(32)) << 32) | w
-    return new
-
-
-@njit(cache=True, nogil=True)
-def _resized(a, size):
-    """``a`` copied into a zeroed array of ``size`` elements."""
-    b = np.zeros(size, dtype=a.dtype)
-    b[: a.size] = a
-    return b
-
-
-@njit(cache=True, nogil=True)
-def _more_rows(a):
-    """``a`` (n, ENTRY) copied into a zeroed array of twice as many rows."""
-    b = np.zeros((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
+def reserve(table, entries, arena, n_words, used, words, nbytes):
+    """Room for ``words`` more words of ``nbytes`` bytes in all: (table, entries, arena), copied
+    into larger arrays where needed (doubling; the table rehashed, ids in order)."""
+    if n_words + words > entries.shape[0]:
+        rows = entries.shape[0]
+        while rows < n_words + words:
+            rows *= 2
+        bigger = np.zeros((rows, ENTRY), dtype=np.int64)
+        bigger[:n_words] = entries[:n_words]
+        entries = bigger
+    if used + nbytes > arena.size:
+        size = arena.size
+        while size < used + nbytes:
+            size *= 2
+        bigger_arena = np.zeros(size, dtype=np.uint8)
+        bigger_arena[:used] = arena[:used]
+        arena = bigger_arena
+    if 2 * (n_words + words) > table.size:
+        cap = table.size
+        while cap < 2 * (n_words + words):
+            cap *= 2
+        table = np.full(cap, EMPTY, dtype=np.int64)
+        mask = cap - 1
+        for w in range(n_words):
+            h = np.uint64(entries[w, E_HASH])
+            s = np.int64(h & np.uint64(mask))
+            while table[s] != EMPTY:
+                s = (s + 1) & mask
+            table[s] = (np.int64(h >> np.uint64(32)) << 32) | w
+    return table, entries, arena
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_or_add(src, t0, n, h, table, entries, arena, n_words, used):
-    """The id of the word ``src[t0:t0 + n]`` (hash ``h``); a new word gets the next id.
-    Returns (id, table, entries, arena, n_words, used): the arrays may be new, larger ones."""
-    if 2 * (n_words + 1) > table.size:
-        table = _rehash(table, entries, n_words)
+def _find(src, t0, n, h, table, entries, arena):
+    """(slot, id) of the word ``src[t0:t0 + n]`` (hash ``h``); id -1 (and the free slot where
+    it goes) when the table does not hold it yet."""
     mask = table.size - 1
     tag = np.int64(h >> np.uint64(32))  # a slot holds (upper 32 bits of the hash, id)
     s = np.int64(h & np.uint64(mask))
     while True:  # linear probing
         slot = table[s]
-        if slot == EMPTY:  # a new word: the next id
-            w = n_words
-            if w == entries.shape[0]:
-                entries = _more_rows(entries)
-            if used + n + 1 > arena.size:
-                arena = _resized(arena, 2 * (used + n + 1))
-            arena[used: used + n] = src[t0: t0 + n]
-            arena[used + n] = 10
-            entries[w, E_START] = used
-            entries[w, E_LEN] = n
-            entries[w, E_HASH] = np.int64(h)
-            table[s] = (tag << 32) | w
-            return w, table, entries, arena, n_words + 1, used + n + 1
+        if slot == EMPTY:
+            return s, -1
         if ((slot >> 32) & 0xFFFFFFFF) == tag:
             w = slot & 0xFFFFFFFF
             if entries[w, E_LEN] == n:
@@ -161,8 +152,20 @@ def _find_or_add(src, t0, n, h, table, entries, arena, n_words, used):
                         same = False
                         break
                 if same:
-                    return w, table, entries, arena, n_words, used
+                    return s, w
         s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add(src, t0, n, h, s, table, entries, arena, w, used):
+    """Put word ``src[t0:t0 + n]`` in free slot ``s`` with id ``w``, its bytes at ``arena[used:]``
+    (the caller has made room: :func:`reserve`)."""
+    arena[used: used + n] = src[t0: t0 + n]
+    arena[used + n] = 10
+    entries[w, E_START] = used
+    entries[w, E_LEN] = n
+    entries[w, E_HASH] = np.int64(h)
+    table[s] = (np.int64(h >> np.uint64(32)) << 32) | w
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +176,9 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
     bytes or more stops the kernel (``LONG_LINE``). ``state`` carries the counters between
     calls (``N_WORDS`` ... ``STATUS``); ``SKIP_LINES`` lines are read but not counted (the
     notebook tokenizer). ``ids`` needs ``end - pos + 1`` slots. Returns (ids written, byte
-    where it stopped, table, entries, arena) - the arrays may be new, larger ones.
+    where it stopped). When a new word finds no room, the line is undone and the kernel stops
+    at its start (``FULL``): :func:`reserve`, then call again from there. (The arrays are never
+    replaced in here: doing so in the loop costs reference counting on every token.)
     """
     n_words = state[N_WORDS]
     used = state[ARENA_USED]
@@ -188,6 +193,9 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
     state[AFTER_CR] = 0
     while i < end:  # one line per turn
         line_start = i
+        line_ids = n_ids
+        line_tokens = tokens
+        line_sentences = sentences
         in_sentence = 0
         kind = _LINE_END
         while i < end:
@@ -224,8 +232,16 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
                 break
             if skip > 0:
                 continue
-            w, table, entries, arena, n_words, used = _find_or_add(buf, t0, i - t0, h, table, entries, arena,
-                                                                   n_words, used)
+            n = i - t0
+            s, w = _find(buf, t0, n, h, table, entries, arena)
+            if w < 0:  # a new word: the next id
+                if n_words == entries.shape[0] or 2 * (n_words + 1) > table.size or used + n + 1 > arena.size:
+                    status = FULL
+                    break
+                w = n_words
+                _add(buf, t0, n, h, s, table, entries, arena, w, used)
+                n_words += 1
+                used += n + 1
             if in_sentence == max_len:
                 ids[n_ids] = -1
                 n_ids += 1
@@ -236,6 +252,12 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
             entries[w, E_COUNT] += 1
             in_sentence += 1
             tokens += 1
+        if status == FULL:  # undo this line; the caller makes room and starts it again
+            for j in range(line_ids, n_ids):
+                if ids[j] >= 0:
+                    entries[ids[j], E_COUNT] -= 1
+            n_ids, tokens, sentences, i = line_ids, line_tokens, line_sentences, line_start
+            break
         if kind == _BAD:
             status = BAD_UTF8
             break
@@ -263,7 +285,7 @@ def encode_lines(buf, pos, end, max_len, max_line, state, table, entries, arena,
     state[TOKENS] = tokens
     state[SENTENCES] = sentences
     state[STATUS] = status
-    return n_ids, i, table, entries, arena
+    return n_ids, i
 
 
 @njit(cache=True, nogil=True)
@@ -278,25 +300,25 @@ def forget_after(table, n_words):
 
 
 @njit(cache=True, nogil=True)
-def merge_into(state, table, entries, arena, part_state, part_entries, part_arena):
+def merge_into(state, table, entries, arena, part_state, part_entries, part_arena, mapping):
     """Add a table filled from the text *after* this one's (another thread's byte range):
-    its words in its id order (first sighting there), counts and counters. Returns (ids of
-    its words here, with -1 appended so that ``mapping[-1]`` keeps sentence ends; table,
-    entries, arena)."""
-    n_part = part_state[N_WORDS]
-    mapping = np.empty(n_part + 1, dtype=np.int32)
-    mapping[n_part] = -1
+    its words in its id order (first sighting there), counts and counters. ``mapping[p]``
+    becomes the id here of its word ``p``. The caller has made room (:func:`reserve`)."""
     n_words = state[N_WORDS]
     used = state[ARENA_USED]
-    for p in range(n_part):
+    for p in range(part_state[N_WORDS]):
         a = part_entries[p, E_START]
+        n = part_entries[p, E_LEN]
         h = np.uint64(part_entries[p, E_HASH])
-        w, table, entries, arena, n_words, used = _find_or_add(part_arena, a, part_entries[p, E_LEN], h, table,
-                                                               entries, arena, n_words, used)
+        s, w = _find(part_arena, a, n, h, table, entries, arena)
+        if w < 0:
+            w = n_words
+            _add(part_arena, a, n, h, s, table, entries, arena, w, used)
+            n_words += 1
+            used += n + 1
         entries[w, E_COUNT] += part_entries[p, E_COUNT]
         mapping[p] = w
     state[N_WORDS] = n_words
     state[ARENA_USED] = used
     state[TOKENS] += part_state[TOKENS]
     state[SENTENCES] += part_state[SENTENCES]
-    return mapping, table, entries, arena
