@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import codecs
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
