@@ -193,3 +193,20 @@ def test_parts_counted_by_other_threads_merge_in_text_order(tmp_path, monkeypatc
         counter.close()
     vocab, _ = _same(([p], "whitespace"), dict(max_sentence_length=5))
     assert len(vocab) > 100
+
+
+def test_a_corpus_is_counted_by_the_kernel_and_token_lists_by_the_dictionary(tmp_path, monkeypatch):
+    from palabra2vec.text import encoded
+
+    p = tmp_path / "c.txt"
+    p.write_text("uno dos dos\ntres\n", encoding="utf-8")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the readable pass was used")
+
+    monkeypatch.setattr(encoded, "count_sentences", refuse)
+    vocab, enc = encode_corpus(Corpus([p], "whitespace"), 1)
+    enc.close()
+    assert vocab.index_to_key == ["dos", "uno", "tres"]
+    with pytest.raises(AssertionError, match="readable pass"):
+        encode_corpus([["uno", "dos"]], 1)
