@@ -130,7 +130,10 @@ def test_same_vocab_ids_and_sentences_on_tricky_files(tmp_path, monkeypatch, tok
     gz.write_bytes(gzip.compress(TRICKY.encode("utf-8") * 3))
     bz = tmp_path / "b.txt.bz2"
     bz.write_bytes(bz2.compress(TRICKY.encode("utf-8")))
-    vocab, sentences = _same(([*files, gz, bz], tokenizer), dict(max_sentence_length=5))
+    empty, blank = tmp_path / "empty.txt", tmp_path / "blank.txt"
+    empty.write_bytes(b"")
+    blank.write_bytes(b"\n\r\n \t\n\r")
+    vocab, sentences = _same(([files[0], empty, *files[1:], blank, gz, bz], tokenizer), dict(max_sentence_length=5))
     assert len(vocab) >= 20 and sentences >= 20
     if tokenizer == "whitespace":
         assert "MAÑANA" in vocab and "\ufeffbom" in vocab and "año" in vocab and "ano" in vocab
