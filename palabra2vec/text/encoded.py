@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -108,17 +108,59 @@ def sentence_chunks(path: str | os.PathLike[str], size: int, start: int = 0,
             yield carry
 
 
+def count_sentences(sentences: Iterable[Sequence[str]], out: BinaryIO,
+                    on_progress: Callable[[int], None] | None = None) -> tuple[list[str], np.ndarray, int, int]:
+    """The readable vocabulary pass: count the tokens of ``sentences`` and write provisional ids
+    (order of first sighting, ``-1`` after each sentence) to ``out``. Returns (words in id
+    order, their counts, tokens, sentences). One dictionary look-up per token; a
+    :class:`~palabra2vec.text.corpus.Corpus` is read by the compiled
+    :func:`palabra2vec.text.fast_encode.count_corpus` instead, which gives the same."""
+    index: dict[str, int] = {}
+    setdefault = index.setdefault
+    counts = np.zeros(0, dtype=np.int64)
+    buf: list[int] = []
+    raw_words = n_sentences = 0
+
+    def flush() -> None:
+        nonlocal counts, buf
+        arr = np.array(buf, dtype=np.int32)
+        arr.tofile(out)
+        if len(index) > counts.size:
+            counts = np.concatenate([counts, np.zeros(len(index) - counts.size, np.int64)])
+        counts += np.bincount(arr[arr >= 0], minlength=counts.size)
+        buf = []
+
+    for sentence in sentences:
+        buf.extend([setdefault(w, len(index)) for w in sentence])
+        buf.append(-1)
+        raw_words += len(sentence)
+        n_sentences += 1
+        if len(buf) >= _FLUSH:
+            if on_progress:
+                on_progress(len(buf))
+            flush()
+    if on_progress:
+        on_progress(len(buf))
+    flush()
+    return list(index), counts, raw_words, n_sentences
+
+
 def encode_corpus(
     sentences: Iterable[Sequence[str]],
     min_count: int = 5,
     workdir: str | os.PathLike[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    compiled: bool = True,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Count and encode ``sentences`` in one pass; return the vocabulary and the id stream.
 
-    ``on_progress(n)`` is called with the number of tokens read since the last call.
+    ``on_progress(n)`` is called with the number of ids written since the last call. A
+    :class:`~palabra2vec.text.corpus.Corpus` is counted by compiled code unless ``compiled``
+    is False (same result: :func:`count_sentences` is the readable reference).
     """
     from ..locking import DirectoryLock, remove_dead_workdirs
+    from ..training.fast import AVAILABLE
+    from .corpus import Corpus
 
     parent = Path(workdir) if workdir is not None else Path(tempfile.gettempdir())
     remove_dead_workdirs(parent)  # left by runs that were killed
@@ -130,46 +172,25 @@ def encode_corpus(
                                "(set TMPDIR to a directory with room)") from e
     try:
         prov_path = tmp / "provisional.i32"
-        index: dict[str, int] = {}
-        setdefault = index.setdefault
-        counts = np.zeros(0, dtype=np.int64)
-        buf: list[int] = []
-        raw_words = n_sentences = 0
         with open(prov_path, "wb") as out:
+            if compiled and AVAILABLE and isinstance(sentences, Corpus):
+                from .fast_encode import count_corpus
 
-            def flush() -> None:
-                nonlocal counts, buf
-                arr = np.array(buf, dtype=np.int32)
-                arr.tofile(out)
-                if len(index) > counts.size:
-                    counts = np.concatenate([counts, np.zeros(len(index) - counts.size, np.int64)])
-                counts += np.bincount(arr[arr >= 0], minlength=counts.size)
-                buf = []
-
-            for sentence in sentences:
-                buf.extend([setdefault(w, len(index)) for w in sentence])
-                buf.append(-1)
-                raw_words += len(sentence)
-                n_sentences += 1
-                if len(buf) >= _FLUSH:
-                    if on_progress:
-                        on_progress(len(buf))
-                    flush()
-            if on_progress:
-                on_progress(len(buf))
-            flush()
+                words, counts, raw_words, n_sentences = count_corpus(sentences, out, on_progress)
+            else:
+                words, counts, raw_words, n_sentences = count_sentences(sentences, out, on_progress)
         if raw_words == 0:
             raise Palabra2vecError("the corpus is empty: no words found")
-        words = list(index)
         vocab, order = Vocab.select(words, counts, min_count)
         if order.size == 0:
             raise Palabra2vecError(
                 f"no word occurs at least min_count={min_count} times "
                 f"({len(words)} distinct words, the most frequent {int(counts.max())} times)"
             )
-        del index, words
-        remap = np.full(counts.size, -2, dtype=np.int32)
+        del words
+        remap = np.full(counts.size + 1, -2, dtype=np.int32)  # provisional id -> final id
         remap[order] = np.arange(order.size, dtype=np.int32)
+        remap[-1] = -1  # so that remap[-1], the sentence end, is -1 again
         final_path = tmp / "ids.i32"
         n_ids = 0
         with open(prov_path, "rb") as src, open(final_path, "wb") as dst:
@@ -177,7 +198,7 @@ def encode_corpus(
                 block = np.fromfile(src, dtype=np.int32, count=1 << 22)
                 if block.size == 0:
                     break
-                mapped = np.where(block < 0, -1, remap[np.maximum(block, 0)])
+                mapped = remap[block]
                 mapped = mapped[mapped != -2]
                 mapped.tofile(dst)
                 n_ids += mapped.size
