@@ -164,7 +164,7 @@ def noise_word(state, alias_prob, alias_idx, avoid):
 @njit(cache=True, nogil=True, inline="always")
 def gather(table, delta, rows, n, out):
     """``out[i] = table[rows[i]]`` for i < n, plus ``delta[rows[i]]`` when this thread keeps a
-    delta (deterministic rounds): the rows as this thread sees them, before the step."""
+    dense delta (deterministic rounds of CBOW/HS): the rows as this thread sees them."""
     D = table.shape[1]
     with_delta = delta.shape[0] > 0
     for i in range(n):
@@ -198,9 +198,9 @@ def ns_gradient(rin, m, rout, n_out, alpha, g, track):
 def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
     """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
 
-    ``target`` is the shared table (Hogwild) or this thread's delta (deterministic rounds);
-    with a delta, rows touched for the first time are listed in ``touched`` (count in
-    ``n_touched[which]``) for :func:`merge_delta`."""
+    ``target`` is the shared table (Hogwild) or this thread's dense delta; with a delta, rows
+    touched for the first time are listed in ``touched`` (count in ``n_touched[which]``) for
+    :func:`merge_delta`."""
     D = target.shape[1]
     listing = mark.shape[0] > 0
     for i in range(n):
@@ -215,27 +215,9 @@ def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
                 target[r, d] += c * src[j, d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
-                  ctx, m, outs, n_out, alpha, g, rin, rout, track):
-    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
-    the positive, the rest are negatives), both computed from the rows before the step:
-    ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
-    Updates go into the tables, or into ``d0``/``d1`` when they are not empty (deterministic
-    threads). Returns the summed BCE loss if ``track``."""
-    gather(syn0, d0, ctx, m, rin)  # (m, D)
-    gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
-    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
-    t0 = d0 if d0.shape[0] > 0 else syn0
-    t1 = d1 if d1.shape[0] > 0 else syn1
-    scatter(t1, mark1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
-    scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
-    return loss
-
-
 @njit(cache=True, nogil=True)
 def merge_delta(table, delta, mark, touched, n):
-    """Add a thread's pending delta rows ``touched[:n]`` into ``table`` and clear them."""
+    """Add a thread's pending dense delta rows ``touched[:n]`` into ``table`` and clear them."""
     D = table.shape[1]
     for i in range(n):
         r = touched[i]
@@ -245,18 +227,97 @@ def merge_delta(table, delta, mark, touched, n):
         mark[r] = 0
 
 
+# -- the same pieces with a *sparse* delta (skip-gram + NS in deterministic rounds) ----------
+# A thread's pending update of row r lives in ``delta[slot[r]]`` (``slot[r] = -1``: none yet);
+# rows take the next compact row at their first touch, so the delta holds only the rows this
+# round touched (and, allocated as lazy zero pages, only those become resident memory). The
+# float operations are those of the dense delta, in the same order: same vectors, bit for bit.
+
+@njit(cache=True, nogil=True, inline="always")
+def gather_sparse(table, delta, slot, rows, n, out):
+    """``out[i] = table[rows[i]]`` (+ ``delta[slot[rows[i]]]`` when this thread has a pending
+    update of that row): the rows as this thread sees them, before the step."""
+    D = table.shape[1]
+    with_delta = slot.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        s = slot[r] if with_delta else -1
+        if s >= 0:
+            for d in range(D):
+                out[i, d] = table[r, d] + delta[s, d]
+        else:
+            for d in range(D):
+                out[i, d] = table[r, d]
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def scatter_sparse(target, slot, touched, n_touched, which, rows, n, coef, src, n_src):
+    """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
+
+    ``target`` is the shared table (Hogwild, empty ``slot``) or this thread's compact delta:
+    a row touched for the first time takes compact row ``n_touched[which]`` (``slot[r]``),
+    and is listed there in ``touched`` for :func:`merge_sparse_delta`."""
+    D = target.shape[1]
+    sparse = slot.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        if sparse:
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+            r = s
+        for j in range(n_src):
+            c = coef[i, j]
+            for d in range(D):
+                target[r, d] += c * src[j, d]
+
+
+@njit(cache=True, nogil=True)
+def merge_sparse_delta(table, delta, slot, touched, n):
+    """Add a thread's compact delta rows ``delta[:n]`` into ``table`` rows ``touched[:n]``;
+    clear them and their slots."""
+    D = table.shape[1]
+    for i in range(n):
+        r = touched[i]
+        for d in range(D):
+            table[r, d] += delta[i, d]
+            delta[i, d] = 0.0
+        slot[r] = -1
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                  ctx, m, outs, n_out, alpha, g, rin, rout, track):
+    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
+    the positive, the rest are negatives), both computed from the rows before the step:
+    ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
+    Updates go into the tables, or into the sparse deltas ``d0``/``d1`` when ``slot0``/``slot1``
+    are not empty (deterministic threads). Returns the summed BCE loss if ``track``."""
+    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
+    gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
+    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
+    t0 = d0 if slot0.shape[0] > 0 else syn0
+    t1 = d1 if slot1.shape[0] > 0 else syn1
+    scatter_sparse(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
+    scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
+    return loss
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 alpha0, alpha1, seed, max_sentence, track_every,
-                d0, d1, mark0, mark1, touched0, touched1, n_touched):
+                d0, d1, slot0, slot1, touched0, touched1, n_touched):
     """Train on one chunk of the id stream (``-1`` between sentences).
 
     Subsampling (keep[w]), a window size in 1..window per center, and K negatives per center
     (alias method, never the center itself) are drawn here. The learning rate goes linearly
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
 
-    With empty ``d0`` (shape (0, D)) the shared tables are updated in place (Hogwild);
-    otherwise updates go to this thread's delta, see :func:`window_update`.
+    With empty ``slot0``/``slot1`` the shared tables are updated in place (Hogwild); otherwise
+    updates go to this thread's sparse deltas, see :func:`window_update`.
     """
     D = syn0.shape[1]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
@@ -292,7 +353,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
+            loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
                                   ctx, m, outs, negative + 1, alpha, g, rin, rout, track)
             if track:
                 loss_terms += m * (negative + 1)
