@@ -30,45 +30,12 @@ update the shared tables lock-free and interleave differently from run to run.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .jit import AVAILABLE, njit
+from .sparse_delta import gather_sparse, merge_sparse_delta, prefetch_rows, scatter_sparse
 
-try:
-    import numba
-    from numba import njit as _numba_njit
-
-    AVAILABLE = True
-
-    _NO_CACHE: list[str] = []  #: functions compiled without an on-disk cache
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        """``numba.njit``; with ``cache=True`` where no cache directory is writable (package
-        directory and ``$HOME`` read-only, ``NUMBA_CACHE_DIR`` unset), compile without one."""
-
-        def wrap(f):
-            try:
-                return _numba_njit(*args, **kwargs)(f)
-            except RuntimeError as e:
-                if not kwargs.get("cache") or "cannot cache" not in str(e):
-                    raise
-                if not _NO_CACHE:  # say it once, not once per function
-                    log.info("no writable cache for compiled code (%s); compiling on every run "
-                             "(set NUMBA_CACHE_DIR to a writable directory to keep it)", e)
-                _NO_CACHE.append(f.__name__)
-                return _numba_njit(*args, **dict(kwargs, cache=False))(f)
-
-        return wrap
-except ImportError:  # pragma: no cover - numba is a dependency; the torch path still works
-    AVAILABLE = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        def wrap(f):
-            return f
-
-        return wrap if not (args and callable(args[0])) else args[0]
+__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "train_chunk", "window_update"]
 
 
 _MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there
@@ -227,67 +194,6 @@ def merge_delta(table, delta, mark, touched, n):
         mark[r] = 0
 
 
-# -- the same pieces with a *sparse* delta (skip-gram + NS in deterministic rounds) ----------
-# A thread's pending update of row r lives in ``delta[slot[r]]`` (``slot[r] = -1``: none yet);
-# rows take the next compact row at their first touch, so the delta holds only the rows this
-# round touched (and, allocated as lazy zero pages, only those become resident memory). The
-# float operations are those of the dense delta, in the same order: same vectors, bit for bit.
-
-@njit(cache=True, nogil=True, inline="always")
-def gather_sparse(table, delta, slot, rows, n, out):
-    """``out[i] = table[rows[i]]`` (+ ``delta[slot[rows[i]]]`` when this thread has a pending
-    update of that row): the rows as this thread sees them, before the step."""
-    D = table.shape[1]
-    with_delta = slot.shape[0] > 0
-    for i in range(n):
-        r = rows[i]
-        s = slot[r] if with_delta else -1
-        if s >= 0:
-            for d in range(D):
-                out[i, d] = table[r, d] + delta[s, d]
-        else:
-            for d in range(D):
-                out[i, d] = table[r, d]
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def scatter_sparse(target, slot, touched, n_touched, which, rows, n, coef, src, n_src):
-    """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
-
-    ``target`` is the shared table (Hogwild, empty ``slot``) or this thread's compact delta:
-    a row touched for the first time takes compact row ``n_touched[which]`` (``slot[r]``),
-    and is listed there in ``touched`` for :func:`merge_sparse_delta`."""
-    D = target.shape[1]
-    sparse = slot.shape[0] > 0
-    for i in range(n):
-        r = rows[i]
-        if sparse:
-            s = slot[r]
-            if s < 0:
-                s = n_touched[which]
-                slot[r] = s
-                touched[s] = r
-                n_touched[which] += 1
-            r = s
-        for j in range(n_src):
-            c = coef[i, j]
-            for d in range(D):
-                target[r, d] += c * src[j, d]
-
-
-@njit(cache=True, nogil=True)
-def merge_sparse_delta(table, delta, slot, touched, n):
-    """Add a thread's compact delta rows ``delta[:n]`` into ``table`` rows ``touched[:n]``;
-    clear them and their slots."""
-    D = table.shape[1]
-    for i in range(n):
-        r = touched[i]
-        for d in range(D):
-            table[r, d] += delta[i, d]
-            delta[i, d] = 0.0
-        slot[r] = -1
-
-
 @njit(cache=True, nogil=True, fastmath=True)
 def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
                   ctx, m, outs, n_out, alpha, g, rin, rout, track):
@@ -318,14 +224,19 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
 
     With empty ``slot0``/``slot1`` the shared tables are updated in place (Hogwild); otherwise
     updates go to this thread's sparse deltas, see :func:`window_update`.
+
+    Pipelined one center deep: a center's window and negatives are drawn, and their rows
+    prefetched, before the previous center's step is taken, so the rows' cache misses overlap
+    that step. Drawing takes no value from the tables, so the draws and the steps are the
+    same, in the same order, as drawing each center just before its step.
     """
     D = syn0.shape[1]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
     if state == np.uint64(0):
         state = np.uint64(1)
     sent = np.empty(max_sentence, np.int32)
-    ctx = np.empty(2 * window, np.int32)
-    outs = np.empty(negative + 1, np.int32)
+    ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
+    outs = np.empty((2, negative + 1), np.int32)  # center, then K negatives: this one, the pending one
     g = np.empty((2 * window, negative + 1), np.float32)
     rin = np.empty((2 * window, D), np.float32)
     rout = np.empty((negative + 1, D), np.float32)
@@ -335,6 +246,9 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     pairs = 0
     centers = 0
     pos = 0
+    cur = 0  # the buffers the next center is drawn into; 1 - cur holds the pending one
+    pending = False
+    p_m, p_alpha, p_track = 0, np.float32(0.0), False  # the pending center's step
     while pos < n:
         pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
@@ -343,19 +257,33 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
             m = 0
             for j in range(lo, hi):
                 if j != i:
-                    ctx[m] = sent[j]
+                    ctx[cur, m] = sent[j]
                     m += 1
             if m == 0:
                 continue
             center = sent[i]
-            outs[0] = center
+            outs[cur, 0] = center
             for k in range(1, negative + 1):
-                state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
+                state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
-                                  ctx, m, outs, negative + 1, alpha, g, rin, rout, track)
-            if track:
-                loss_terms += m * (negative + 1)
-            pairs += m
+            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)
+            prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            if pending:  # the previous center's step, while those rows arrive
+                p = 1 - cur
+                loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                                      ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)
+                if p_track:
+                    loss_terms += p_m * (negative + 1)
+                pairs += p_m
+            pending = True
+            p_m, p_alpha, p_track = m, alpha, track
+            cur = 1 - cur
+    if pending:
+        p = 1 - cur
+        loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                              ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)
+        if p_track:
+            loss_terms += p_m * (negative + 1)
+        pairs += p_m
     return loss, loss_terms, pairs

@@ -41,7 +41,8 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
     nbytes = rows * dim * 4
     if nbytes == 0:
         return np.zeros((rows, dim), np.float32)
-    return np.frombuffer(mmap.mmap(-1, nbytes), np.float32).reshape(rows, dim)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(buf, np.float32).reshape(rows, dim)
 
 
 class _RowDelta:
@@ -62,8 +63,9 @@ class _RowDelta:
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
         return d
 
-    def merge(self, table: np.ndarray, n: int) -> None:
-        fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n)
+    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
+        """Add the pending rows in ``[lo, hi)`` (all: ``hi < 0``) into ``table``."""
+        fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
 class _SparseDelta:
@@ -214,21 +216,32 @@ class FastBackend:
         return float(loss), int(terms)
 
     def end_round(self, pool: Executor | None = None) -> None:
-        """Add every slot's pending updates to the tables, slot 0 first (the tables are merged
-        on pool threads at once: they share no memory)."""
+        """Add every slot's pending updates to the tables, slot 0 first. On pool threads, at
+        once: the tables share no memory, and a table of sparse row deltas is cut into row
+        ranges (rows are independent; each range still adds the slots in order)."""
         names = list(self._tables)
+        parts = max(1, self.threads) if pool is not None else 1
+        tasks = []
+        for k, name in enumerate(names):
+            rows = self._tables[name].shape[0]
+            ranged = self._slots and isinstance(self._slots[0][0][name], _RowDelta)
+            cuts = [rows * i // parts for i in range(parts + 1)] if ranged else [0, -1]
+            tasks += [(k, lo, hi) for lo, hi in zip(cuts, cuts[1:])]
 
-        def merge_table(k: int) -> None:
+        def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
             for deltas, counts in self._slots:
                 d = deltas[names[k]]
-                d.merge(table, counts[k])
+                if isinstance(d, _RowDelta):
+                    d.merge(table, counts[k], lo, hi)
+                else:
+                    d.merge(table, counts[k])
 
         if pool is None:
-            for k in range(len(names)):
-                merge_table(k)
+            for task in tasks:
+                merge(*task)
         else:
-            for f in [pool.submit(merge_table, k) for k in range(len(names))]:
+            for f in [pool.submit(merge, *task) for task in tasks]:
                 f.result()
         for _, counts in self._slots:
             counts[:] = 0
