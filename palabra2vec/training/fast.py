@@ -22,7 +22,8 @@ Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item
 
 Threads, two ways: *deterministic* (the default) — T threads train T work items at once,
 each reading the shared tables plus its own pending updates and writing only to its own
-delta tables; after the round the deltas are added to the tables in thread order, so the
+sparse deltas (:mod:`palabra2vec.training.sparse_delta`: only the rows the round touched);
+after the round the deltas are added to the tables in thread order, so the
 same seed and thread count give bit-identical vectors (a thread sees the others' updates one
 round, ~T x 64k words, late). *Hogwild* (``hogwild=True``; word2vec.c and gensim) — threads
 update the shared tables lock-free and interleave differently from run to run.
