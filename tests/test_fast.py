@@ -196,3 +196,23 @@ def test_sparse_delta_sees_its_own_pending_updates():
     np.testing.assert_allclose(b0, c0, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(b1, c1, rtol=1e-6, atol=1e-7)
     assert not np.allclose(b0, syn0) and not np.allclose(b1, syn1)
+
+
+def test_lazy_zeros_is_a_writable_zero_table_resident_only_where_written():
+    import sys
+
+    from palabra2vec.training.fast_backend import lazy_zeros
+
+    t = lazy_zeros(50_000, 100)  # 20 MB
+    assert t.shape == (50_000, 100) and t.dtype == np.float32 and t.flags.writeable
+    assert not t[::997].any()
+    if sys.platform.startswith("linux"):
+        def rss_kb() -> int:
+            with open("/proc/self/status") as f:
+                return sum(int(line.split()[1]) for line in f if line.startswith(("RssAnon:", "RssShmem:")))
+
+        before = rss_kb()
+        t[:1000] = 1.0  # 400 kB written
+        assert rss_kb() - before < 5_000  # not the 20 MB of the whole table
+    t[20_000, 3] = 2.5
+    assert t[20_000, 3] == 2.5 and t[20_000].sum() == 2.5 and not t[30_000:].any()

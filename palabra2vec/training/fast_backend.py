@@ -39,7 +39,7 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
     """A (rows, dim) float32 array of zeros in an anonymous memory map: its pages become
     resident memory only once written (``np.zeros`` may reuse, and so touch, heap memory)."""
     nbytes = rows * dim * 4
-    if nbytes == 0:
+    if nbytes == 0 or not hasattr(mmap, "MAP_PRIVATE"):  # Windows: no such flags; plain zeros
         return np.zeros((rows, dim), np.float32)
     buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     return np.frombuffer(buf, np.float32).reshape(rows, dim)
