@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
+from .memory import return_free_memory
 from .text.corpus import Corpus
 from .text.encoded import encode_corpus
 from .storage import SavedModel, load_model, save_model
@@ -92,6 +93,7 @@ class Word2Vec:
         t0 = time.perf_counter()
         sentences = as_corpus(corpus, config, encoding, data_dir)
         vocab, encoded = encode_corpus(sentences, config.min_count, workdir)
+        return_free_memory()  # what counting freed, before the tables and the kernel come in
         t_vocab = time.perf_counter() - t0
         log.info("vocabulary: %d words (min_count %d) from %d corpus words in %.1fs",
                  len(vocab), config.min_count, encoded.raw_words, t_vocab)

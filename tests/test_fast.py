@@ -66,8 +66,8 @@ def _chunk(sentences):
 
 def _no_delta(D: int):
     """The kernel's "no delta tables" arguments: update the shared tables in place."""
-    return (np.zeros((0, D), np.float32), np.zeros((0, D), np.float32), np.zeros(0, np.int8),
-            np.zeros(0, np.int8), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(2, np.int64))
+    return (np.zeros((0, D), np.float32), np.zeros((0, D), np.float32), np.zeros(0, np.int32),
+            np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(2, np.int64))
 
 
 def _run(chunk, V=6, D=4, keep=None, window=1, alpha=0.0, seed=5, max_sentence=1000, syn1_zero=True):
@@ -120,8 +120,8 @@ def test_train_chunk_cuts_sentences_at_max_sentence():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_delta_update_equals_the_in_place_update(seed):
-    """window_update into per-thread deltas (deterministic threads) takes the same step as
-    in place: the tables plus the merged delta equal the tables updated in place."""
+    """window_update into per-thread sparse deltas (deterministic threads) takes the same step
+    as in place: the tables plus the merged delta equal the tables updated in place."""
     rng = np.random.default_rng(seed)
     V, D, m, K = 7, 5, 4, 3
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -134,14 +134,85 @@ def test_delta_update_equals_the_in_place_update(seed):
                        np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
     b0, b1 = syn0.copy(), syn1.copy()
     d0, d1 = np.zeros_like(b0), np.zeros_like(b1)
-    mk0, mk1 = np.zeros(V, np.int8), np.zeros(V, np.int8)
+    s0, s1 = np.full(V, -1, np.int32), np.full(V, -1, np.int32)
     t0, t1, n = np.zeros(V, np.int32), np.zeros(V, np.int32), np.zeros(2, np.int64)
-    fast.window_update(b0, b1, d0, d1, mk0, mk1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.1), g,
-                             np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
+    fast.window_update(b0, b1, d0, d1, s0, s1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.1), g,
+                       np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), False)
     assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
-    assert sorted(t0[: n[0]].tolist()) == [1, 2, 5] and sorted(t1[: n[1]].tolist()) == [2, 3, 6]
-    fast.merge_delta(b0, d0, mk0, t0, n[0])
-    fast.merge_delta(b1, d1, mk1, t1, n[1])
+    # rows take compact slots in order of first touch: outputs first (3, 2, 6), then inputs (1, 2, 5)
+    assert t1[: n[1]].tolist() == [3, 2, 6] and t0[: n[0]].tolist() == [1, 2, 5]
+    assert s1[[3, 2, 6]].tolist() == [0, 1, 2] and s1[[0, 1, 4, 5]].tolist() == [-1] * 4
+    assert not d0[3:].any() and not d1[3:].any()  # only the compact rows hold updates
+    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
+    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
     np.testing.assert_allclose(b0, a0, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b1, a1, rtol=1e-5, atol=1e-6)
-    assert not d0.any() and not d1.any() and not mk0.any() and not mk1.any()
+    assert (s0 == -1).all() and (s1 == -1).all()  # the next round starts with no pending row
+
+
+def test_sparse_delta_sees_its_own_pending_updates():
+    """Two steps in one round: the second reads the table plus the first step's pending delta
+    (a thread sees its own updates), as the same steps written out in NumPy with a dense delta.
+    (Bit-for-bit equality with the former dense-delta kernel is tests/test_regression.py.)"""
+    rng = np.random.default_rng(3)
+    V, D, m, K = 9, 6, 3, 2
+    syn0 = rng.normal(size=(V, D)).astype(np.float32)
+    syn1 = rng.normal(size=(V, D)).astype(np.float32)
+    steps = [(np.array([1, 4, 4], np.int32), np.array([2, 7, 1], np.int32)),
+             (np.array([4, 8, 2], np.int32), np.array([7, 3, 2], np.int32))]
+    g = np.empty((m, K + 1), np.float32)
+    rin, rout = np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32)
+    # sparse (the kernel)
+    b0, b1 = syn0.copy(), syn1.copy()
+    d0, d1 = np.zeros_like(b0), np.zeros_like(b1)
+    s0, s1 = np.full(V, -1, np.int32), np.full(V, -1, np.int32)
+    t0, t1, n = np.zeros(V, np.int32), np.zeros(V, np.int32), np.zeros(2, np.int64)
+    for ctx, outs in steps:
+        fast.window_update(b0, b1, d0, d1, s0, s1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.2), g,
+                           rin, rout, False)
+    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
+    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
+    # dense, written out in NumPy
+    c0, c1 = syn0.copy(), syn1.copy()
+    e0, e1 = np.zeros_like(c0), np.zeros_like(c1)
+    for ctx, outs in steps:
+        x, y = c0[ctx] + e0[ctx], c1[outs] + e1[outs]
+        gg = np.empty((m, K + 1), np.float32)
+        for a in range(m):
+            for o in range(K + 1):
+                f = np.float32(0.0)
+                for d in range(D):
+                    f = np.float32(f + x[a, d] * y[o, d])
+                s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f, dtype=np.float32))
+                gg[a, o] = (np.float32(o == 0) - s) * np.float32(0.2)
+        for o in range(K + 1):
+            for a in range(m):
+                e1[outs[o]] += gg[a, o] * x[a]
+        for a in range(m):
+            for o in range(K + 1):
+                e0[ctx[a]] += gg[a, o] * y[o]
+    c0 += e0
+    c1 += e1
+    np.testing.assert_allclose(b0, c0, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(b1, c1, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(b0, syn0) and not np.allclose(b1, syn1)
+
+
+def test_lazy_zeros_is_a_writable_zero_table_resident_only_where_written():
+    import sys
+
+    from palabra2vec.training.fast_backend import lazy_zeros
+
+    t = lazy_zeros(50_000, 100)  # 20 MB
+    assert t.shape == (50_000, 100) and t.dtype == np.float32 and t.flags.writeable
+    assert not t[::997].any()
+    if sys.platform.startswith("linux"):
+        def rss_kb() -> int:
+            with open("/proc/self/status") as f:
+                return sum(int(line.split()[1]) for line in f if line.startswith(("RssAnon:", "RssShmem:")))
+
+        before = rss_kb()
+        t[:1000] = 1.0  # 400 kB written
+        assert rss_kb() - before < 5_000  # not the 20 MB of the whole table
+    t[20_000, 3] = 2.5
+    assert t[20_000, 3] == 2.5 and t[20_000].sum() == 2.5 and not t[30_000:].any()

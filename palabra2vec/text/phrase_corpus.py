@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from ..training.jit import njit
 
 from ..errors import Palabra2vecError
 from .encoded import sentence_chunks

@@ -17,7 +17,7 @@ The corpus is a stream of int32 ids with ``-1`` between sentences (as in ``encod
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..training.jit import njit
 
 EMPTY = -1
 #: A table is grown (capacity doubled) when it holds more than this share of its slots.

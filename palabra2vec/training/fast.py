@@ -22,7 +22,8 @@ Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item
 
 Threads, two ways: *deterministic* (the default) — T threads train T work items at once,
 each reading the shared tables plus its own pending updates and writing only to its own
-delta tables; after the round the deltas are added to the tables in thread order, so the
+sparse deltas (:mod:`palabra2vec.training.sparse_delta`: only the rows the round touched);
+after the round the deltas are added to the tables in thread order, so the
 same seed and thread count give bit-identical vectors (a thread sees the others' updates one
 round, ~T x 64k words, late). *Hogwild* (``hogwild=True``; word2vec.c and gensim) — threads
 update the shared tables lock-free and interleave differently from run to run.
@@ -30,45 +31,12 @@ update the shared tables lock-free and interleave differently from run to run.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .jit import AVAILABLE, njit
+from .sparse_delta import gather_sparse, merge_sparse_delta, prefetch_rows, scatter_sparse
 
-try:
-    import numba
-    from numba import njit as _numba_njit
-
-    AVAILABLE = True
-
-    _NO_CACHE: list[str] = []  #: functions compiled without an on-disk cache
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        """``numba.njit``; with ``cache=True`` where no cache directory is writable (package
-        directory and ``$HOME`` read-only, ``NUMBA_CACHE_DIR`` unset), compile without one."""
-
-        def wrap(f):
-            try:
-                return _numba_njit(*args, **kwargs)(f)
-            except RuntimeError as e:
-                if not kwargs.get("cache") or "cannot cache" not in str(e):
-                    raise
-                if not _NO_CACHE:  # say it once, not once per function
-                    log.info("no writable cache for compiled code (%s); compiling on every run "
-                             "(set NUMBA_CACHE_DIR to a writable directory to keep it)", e)
-                _NO_CACHE.append(f.__name__)
-                return _numba_njit(*args, **dict(kwargs, cache=False))(f)
-
-        return wrap
-except ImportError:  # pragma: no cover - numba is a dependency; the torch path still works
-    AVAILABLE = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        def wrap(f):
-            return f
-
-        return wrap if not (args and callable(args[0])) else args[0]
+__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "train_chunk", "window_update"]
 
 
 _MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there
@@ -164,7 +132,7 @@ def noise_word(state, alias_prob, alias_idx, avoid):
 @njit(cache=True, nogil=True, inline="always")
 def gather(table, delta, rows, n, out):
     """``out[i] = table[rows[i]]`` for i < n, plus ``delta[rows[i]]`` when this thread keeps a
-    delta (deterministic rounds): the rows as this thread sees them, before the step."""
+    dense delta (deterministic rounds of CBOW/HS): the rows as this thread sees them."""
     D = table.shape[1]
     with_delta = delta.shape[0] > 0
     for i in range(n):
@@ -198,9 +166,9 @@ def ns_gradient(rin, m, rout, n_out, alpha, g, track):
 def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
     """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
 
-    ``target`` is the shared table (Hogwild) or this thread's delta (deterministic rounds);
-    with a delta, rows touched for the first time are listed in ``touched`` (count in
-    ``n_touched[which]``) for :func:`merge_delta`."""
+    ``target`` is the shared table (Hogwild) or this thread's dense delta; with a delta, rows
+    touched for the first time are listed in ``touched`` (count in ``n_touched[which]``) for
+    :func:`merge_delta`."""
     D = target.shape[1]
     listing = mark.shape[0] > 0
     for i in range(n):
@@ -215,27 +183,9 @@ def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
                 target[r, d] += c * src[j, d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
-                  ctx, m, outs, n_out, alpha, g, rin, rout, track):
-    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
-    the positive, the rest are negatives), both computed from the rows before the step:
-    ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
-    Updates go into the tables, or into ``d0``/``d1`` when they are not empty (deterministic
-    threads). Returns the summed BCE loss if ``track``."""
-    gather(syn0, d0, ctx, m, rin)  # (m, D)
-    gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
-    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
-    t0 = d0 if d0.shape[0] > 0 else syn0
-    t1 = d1 if d1.shape[0] > 0 else syn1
-    scatter(t1, mark1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
-    scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
-    return loss
-
-
 @njit(cache=True, nogil=True)
 def merge_delta(table, delta, mark, touched, n):
-    """Add a thread's pending delta rows ``touched[:n]`` into ``table`` and clear them."""
+    """Add a thread's pending dense delta rows ``touched[:n]`` into ``table`` and clear them."""
     D = table.shape[1]
     for i in range(n):
         r = touched[i]
@@ -246,25 +196,48 @@ def merge_delta(table, delta, mark, touched, n):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                  ctx, m, outs, n_out, alpha, g, rin, rout, track):
+    """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
+    the positive, the rest are negatives), both computed from the rows before the step:
+    ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
+    Updates go into the tables, or into the sparse deltas ``d0``/``d1`` when ``slot0``/``slot1``
+    are not empty (deterministic threads). Returns the summed BCE loss if ``track``."""
+    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
+    gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
+    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
+    t0 = d0 if slot0.shape[0] > 0 else syn0
+    t1 = d1 if slot1.shape[0] > 0 else syn1
+    scatter_sparse(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
+    scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 alpha0, alpha1, seed, max_sentence, track_every,
-                d0, d1, mark0, mark1, touched0, touched1, n_touched):
+                d0, d1, slot0, slot1, touched0, touched1, n_touched):
     """Train on one chunk of the id stream (``-1`` between sentences).
 
     Subsampling (keep[w]), a window size in 1..window per center, and K negatives per center
     (alias method, never the center itself) are drawn here. The learning rate goes linearly
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
 
-    With empty ``d0`` (shape (0, D)) the shared tables are updated in place (Hogwild);
-    otherwise updates go to this thread's delta, see :func:`window_update`.
+    With empty ``slot0``/``slot1`` the shared tables are updated in place (Hogwild); otherwise
+    updates go to this thread's sparse deltas, see :func:`window_update`.
+
+    Pipelined one center deep: a center's window and negatives are drawn, and their rows
+    prefetched, before the previous center's step is taken, so the rows' cache misses overlap
+    that step. Drawing takes no value from the tables, so the draws and the steps are the
+    same, in the same order, as drawing each center just before its step.
     """
     D = syn0.shape[1]
     state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
     if state == np.uint64(0):
         state = np.uint64(1)
     sent = np.empty(max_sentence, np.int32)
-    ctx = np.empty(2 * window, np.int32)
-    outs = np.empty(negative + 1, np.int32)
+    ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
+    outs = np.empty((2, negative + 1), np.int32)  # center, then K negatives: this one, the pending one
     g = np.empty((2 * window, negative + 1), np.float32)
     rin = np.empty((2 * window, D), np.float32)
     rout = np.empty((negative + 1, D), np.float32)
@@ -274,6 +247,9 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     pairs = 0
     centers = 0
     pos = 0
+    cur = 0  # the buffers the next center is drawn into; 1 - cur holds the pending one
+    pending = False
+    p_m, p_alpha, p_track = 0, np.float32(0.0), False  # the pending center's step
     while pos < n:
         pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
@@ -282,19 +258,33 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
             m = 0
             for j in range(lo, hi):
                 if j != i:
-                    ctx[m] = sent[j]
+                    ctx[cur, m] = sent[j]
                     m += 1
             if m == 0:
                 continue
             center = sent[i]
-            outs[0] = center
+            outs[cur, 0] = center
             for k in range(1, negative + 1):
-                state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
+                state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += window_update(syn0, syn1, d0, d1, mark0, mark1, touched0, touched1, n_touched,
-                                  ctx, m, outs, negative + 1, alpha, g, rin, rout, track)
-            if track:
-                loss_terms += m * (negative + 1)
-            pairs += m
+            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)
+            prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            if pending:  # the previous center's step, while those rows arrive
+                p = 1 - cur
+                loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                                      ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)
+                if p_track:
+                    loss_terms += p_m * (negative + 1)
+                pairs += p_m
+            pending = True
+            p_m, p_alpha, p_track = m, alpha, track
+            cur = 1 - cur
+    if pending:
+        p = 1 - cur
+        loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
+                              ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)
+        if p_track:
+            loss_terms += p_m * (negative + 1)
+        pairs += p_m
     return loss, loss_terms, pairs

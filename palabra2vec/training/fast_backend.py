@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import mmap
 from concurrent.futures import Executor
 from typing import Any
 
@@ -32,6 +33,39 @@ class _Delta:
 
     def merge(self, table: np.ndarray, n: int) -> None:
         fast.merge_delta(table, self.delta, self.mark, self.touched, n)
+
+
+def lazy_zeros(rows: int, dim: int) -> np.ndarray:
+    """A (rows, dim) float32 array of zeros in an anonymous memory map: its pages become
+    resident memory only once written (``np.zeros`` may reuse, and so touch, heap memory)."""
+    nbytes = rows * dim * 4
+    if nbytes == 0 or not hasattr(mmap, "MAP_PRIVATE"):  # Windows: no such flags; plain zeros
+        return np.zeros((rows, dim), np.float32)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(buf, np.float32).reshape(rows, dim)
+
+
+class _RowDelta:
+    """One thread's pending updates of a (V, D) table in deterministic rounds of skip-gram + NS
+    (:func:`palabra2vec.training.fast.scatter_sparse`): ``slot[r]`` is the compact row of
+    ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
+    ``delta`` has room for every row, as lazy zero pages: only the rows a round touches (about
+    a third of the input table, nine tenths of the output one on corpus-es) become resident."""
+
+    def __init__(self, rows: int, dim: int) -> None:
+        self.delta = lazy_zeros(rows, dim)
+        self.slot = np.full(rows, -1, np.int32)
+        self.touched = np.zeros(rows, np.int32)
+
+    @staticmethod
+    def empty(dim: int) -> "_RowDelta":
+        d = _RowDelta.__new__(_RowDelta)
+        d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return d
+
+    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
+        """Add the pending rows in ``[lo, hi)`` (all: ``hi < 0``) into ``table``."""
+        fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
 class _SparseDelta:
@@ -97,17 +131,19 @@ class FastBackend:
         self._tables = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tables.items()}
         self.track_every = 8  # loss is estimated on every 8th center: it costs a log and an exp
         self.deterministic = config.threads > 1 and not config.hogwild
-        self._none = {name: _Delta.empty(t.shape[1]) for name, t in self._tables.items()}
-        self._slots: list[tuple[dict[str, _Delta], np.ndarray]] = []  # per thread: deltas, touched counts
+        # CBOW and/or hierarchical softmax train in fast_variants; sg + NS stays in fast.train_chunk
+        self._variant = config.model != "sg" or config.hs
+        # skip-gram + NS (words only) keeps sparse row deltas; the other kernels dense ones
+        row_delta = _RowDelta if not self._variant and subwords is None else _Delta
+        self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
+        self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
         if self.deterministic:
             for _ in range(config.threads):
-                deltas = {name: _SparseDelta(*t.shape, len(keep)) if name == NGRAMS else _Delta(*t.shape)
+                deltas = {name: _SparseDelta(*t.shape, len(keep)) if name == NGRAMS else row_delta(*t.shape)
                           for name, t in self._tables.items()}
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
-        # CBOW and/or hierarchical softmax train in fast_variants; sg + NS stays in fast.train_chunk
-        self._variant = config.model != "sg" or config.hs
         if self._variant:
             self._init_variant()
 
@@ -126,7 +162,7 @@ class FastBackend:
         loss, terms, _pairs = fast.train_chunk(
             chunk, self._tables[INPUT], self._tables[OUTPUT], self.keep, self.noise.prob, self.noise.alias,
             c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
-            d_in.delta, d_out.delta, d_in.mark, d_out.mark, d_in.touched, d_out.touched, counts,
+            d_in.delta, d_out.delta, d_in.slot, d_out.slot, d_in.touched, d_out.touched, counts,
         )
         return float(loss), int(terms)
 
@@ -182,21 +218,32 @@ class FastBackend:
         return float(loss), int(terms)
 
     def end_round(self, pool: Executor | None = None) -> None:
-        """Add every slot's pending updates to the tables, slot 0 first (the tables are merged
-        on pool threads at once: they share no memory)."""
+        """Add every slot's pending updates to the tables, slot 0 first. On pool threads, at
+        once: the tables share no memory, and a table of sparse row deltas is cut into row
+        ranges (rows are independent; each range still adds the slots in order)."""
         names = list(self._tables)
+        parts = max(1, self.threads) if pool is not None else 1
+        tasks = []
+        for k, name in enumerate(names):
+            rows = self._tables[name].shape[0]
+            ranged = self._slots and isinstance(self._slots[0][0][name], _RowDelta)
+            cuts = [rows * i // parts for i in range(parts + 1)] if ranged else [0, -1]
+            tasks += [(k, lo, hi) for lo, hi in zip(cuts, cuts[1:])]
 
-        def merge_table(k: int) -> None:
+        def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
             for deltas, counts in self._slots:
                 d = deltas[names[k]]
-                d.merge(table, counts[k])
+                if isinstance(d, _RowDelta):
+                    d.merge(table, counts[k], lo, hi)
+                else:
+                    d.merge(table, counts[k])
 
         if pool is None:
-            for k in range(len(names)):
-                merge_table(k)
+            for task in tasks:
+                merge(*task)
         else:
-            for f in [pool.submit(merge_table, k) for k in range(len(names))]:
+            for f in [pool.submit(merge, *task) for task in tasks]:
                 f.result()
         for _, counts in self._slots:
             counts[:] = 0
