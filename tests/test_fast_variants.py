@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from palabra2vec.training import fast
-from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update
+from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update, work_buffers
 from palabra2vec.training.huffman import build_huffman
 from palabra2vec.training.variant_model import Word2VecNet
 
@@ -78,14 +78,10 @@ def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
     n_path = int(tree.lengths[center]) if "hs_nodes" in tables else 0
     i8, i32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
     loss = variant_update(
-        got["input"], got.get("output", empty), got.get("hs_nodes", empty), empty, empty, empty,
-        i8, i8, i8, i32, i32, i32, np.zeros(3, np.int64), 1, 2,
+        (got["input"], got.get("output", empty), got.get("hs_nodes", empty)), (empty, empty, empty),
+        (i8, i8, i8), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
         np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
-        n_path, cbow, cbow_mean, np.float32(alpha),
-        np.empty((m, K + 1), np.float32), np.empty((m, tree.depth), np.float32), np.empty((m, D), np.float32),
-        np.empty((K + 1, D), np.float32), np.empty((tree.depth, D), np.float32),
-        np.empty((tree.depth, D), np.float32), np.empty((1, D), np.float32), np.empty((1, D), np.float32),
-        np.empty((m, D), np.float32), np.ones((m, 1), np.float32), True)
+        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D), True)
     return got, loss
 
 

@@ -58,25 +58,30 @@ def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, e, track):
-    """Skip-gram's hierarchical softmax in word2vec.c's order: for each input a in turn and
-    each node j of the path, ``g = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))``, then
-    ``e[a] += g * rnode[j]`` (input a's step, applied by the caller) and ``rnode[j] += g *
-    rin[a]`` (the nodes as the next input sees them). Returns the summed loss when ``track``."""
+def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
+    """Skip-gram's hierarchical softmax in word2vec.c's order: for each input a in turn,
+    ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))`` for every node j of the
+    path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
+    and ``rnode[j] += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
+    scores of one input are independent (each node appears once on a path), so they are all
+    taken before its updates, as word2vec.c's interleaved loop would give them. Returns the
+    summed loss when ``track``."""
     D = rin.shape[1]
     loss = 0.0
     for a in range(m):
-        for d in range(D):
-            e[a, d] = np.float32(0.0)
         for j in range(n_nodes):
             f = np.float32(0.0)
             for d in range(D):
                 f += rin[a, d] * rnode[j, d]
-            g, term = _gradient(f, code[j] == 0, alpha, track)
+            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
             loss += term
+        for d in range(D):
+            e[a, d] = np.float32(0.0)
+        for j in range(n_nodes):
+            c = g[a, j]
             for d in range(D):
-                e[a, d] += g * rnode[j, d]
-                rnode[j, d] += g * rin[a, d]
+                e[a, d] += c * rnode[j, d]
+                rnode[j, d] += c * rin[a, d]
     return loss
 
 
@@ -127,15 +132,23 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
             e[0, d] += c * rnode[j, d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn,
-                   n_touched, which1, whichn, ctx, m, outs, n_out, path, code, n_path, cbow, cbow_mean,
-                   alpha, g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, track):
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, track):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
-    along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it). Updates go into
-    the tables, or into the deltas ``d0``/``d1``/``dn`` when not empty (``which1``/``whichn``:
-    their slots in ``n_touched``). Returns the summed loss if ``track``."""
+    along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
+
+    ``tables`` is (input, output, hs_nodes); updates go into them, or into ``deltas`` (the
+    same three, empty when not kept) whose rows are listed in ``touched`` as ``marks`` say
+    (``which1``/``whichn``: the output's and nodes' slots in ``n_touched``). ``bufs`` are the
+    work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
+    the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
+    syn0, syn1, nodes = tables
+    d0, d1, dn = deltas
+    mark0, mark1, markn = marks
+    touched0, touched1, touchedn = touched
+    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones = bufs
     gather(syn0, d0, ctx, m, rin)  # (m, D)
     src, n_in = rin, m
     if cbow:
@@ -151,7 +164,7 @@ def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0,
             loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
         else:
             rnode0[:n_path] = rnode[:n_path]
-            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, esg, track)  # esg: (m, D)
+            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, gh, esg, track)  # esg: (m, D)
             for j in range(n_path):  # rnode: the nodes after the m steps -> their step
                 for d in range(rnode.shape[1]):
                     rnode[j, d] -= rnode0[j, d]
@@ -169,6 +182,24 @@ def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0,
         if n_path > 0:
             scatter_rows(t0, mark0, touched0, n_touched, 0, ctx, m, esg)
     return loss
+
+
+@njit(cache=True, nogil=True)
+def work_buffers(max_inputs, n_out, depth, D):
+    """The work arrays of :func:`variant_update` for up to ``max_inputs`` context words,
+    ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, rnode, rnode0, h, e,
+    esg, ones)."""
+    g = np.empty((max_inputs, max(n_out, 1)), np.float32)
+    gh = np.empty((max_inputs, max(depth, 1)), np.float32)
+    rin = np.empty((max_inputs, D), np.float32)
+    rout = np.empty((max(n_out, 1), D), np.float32)
+    rnode = np.empty((max(depth, 1), D), np.float32)
+    rnode0 = np.empty((max(depth, 1), D), np.float32)
+    h = np.empty((1, D), np.float32)
+    e = np.empty((1, D), np.float32)
+    esg = np.empty((max_inputs, D), np.float32)
+    ones = np.ones((max_inputs, 1), np.float32)
+    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -189,16 +220,9 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     ctx = np.empty(2 * window, np.int32)
     n_out = negative + 1 if negative > 0 else 0
     outs = np.empty(max(n_out, 1), np.int32)
-    g = np.empty((2 * window, max(n_out, 1)), np.float32)
-    gh = np.empty((2 * window, max(depth, 1)), np.float32)
-    rin = np.empty((2 * window, D), np.float32)
-    rout = np.empty((max(n_out, 1), D), np.float32)
-    rnode = np.empty((max(depth, 1), D), np.float32)
-    rnode0 = np.empty((max(depth, 1), D), np.float32)
-    h = np.empty((1, D), np.float32)
-    e = np.empty((1, D), np.float32)
-    esg = np.empty((2 * window, D), np.float32)
-    ones = np.ones((2 * window, 1), np.float32)
+    bufs = work_buffers(2 * window, n_out, depth, D)
+    tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
+    marks, touched = (mark0, mark1, markn), (touched0, touched1, touchedn)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
@@ -226,10 +250,8 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
             n_path = lengths[row] if hs else 0
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1,
-                                   touchedn, n_touched, which1, whichn, ctx, m, outs, n_out, points[row],
-                                   codes[row], n_path, cbow, cbow_mean, alpha, g, gh, rin, rout, rnode,
-                                   rnode0, h, e, esg, ones, track)
+            loss += variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs,
+                                   n_out, points[row], codes[row], n_path, cbow, cbow_mean, alpha, bufs, track)
             if track:
                 loss_terms += (1 if cbow else m) * (n_out + n_path)
             pairs += m
