@@ -6,7 +6,15 @@ CORPUS.txt is a pre-tokenized file (compare_gensim.py writes one to /tmp/palabra
 ROUND_WORDS overrides the trainer's work-item size (0: the trainer's own choice); each JSON
 argument is a TrainConfig (2 threads, whitespace tokenizer unless it says otherwise). Prints
 analogy accuracy and the Spearman of MSL and SemEval17 (quality.py's evaluator).
+
+With ``P2V_GENSIM_SCHEDULE=1`` in the environment the learning rate follows gensim 4.4's
+``corpus_file`` schedule with 2 workers instead of word2vec.c's linear one: each worker's
+progress counts only its own half of an epoch (``get_next_alpha`` in
+``word2vec_corpusfile.pyx``), so in epoch e (from 0) of E alpha falls from
+alpha0 (1 - e/E) to alpha0 (1 - (e + 1/2)/E) and jumps back at the next epoch.
 """
+
+import os
 
 import json
 import shutil
@@ -26,10 +34,21 @@ from palabra2vec.word2vec import Word2Vec  # noqa: E402
 DATA = HERE.parent.parent / "shared" / "data"
 
 
+def _gensim_corpusfile_alpha(self: Trainer, words_done: int) -> float:
+    """gensim's corpus_file schedule with 2 workers (see the module docstring)."""
+    c = self.config
+    per_epoch = self.state.words_total / c.epochs
+    epoch, done = divmod(min(words_done, self.state.words_total - 1), per_epoch)
+    progress = (epoch + done / per_epoch / 2) / c.epochs
+    return max(c.min_alpha, c.alpha - (c.alpha - c.min_alpha) * progress)
+
+
 def main() -> None:
     corpus, round_words, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     if round_words:
         Trainer.chunk_words = lambda self, encoded: round_words
+    if os.environ.get("P2V_GENSIM_SCHEDULE") == "1":
+        Trainer._alpha = _gensim_corpusfile_alpha
     tmp = Path(tempfile.mkdtemp(prefix="p2v-rounds-"))
     analogies = quality.analogy_file(sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt")), tmp)
     pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),

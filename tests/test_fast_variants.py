@@ -1,6 +1,7 @@
 """CBOW and hierarchical softmax in the compiled kernel against the readable model: one SGD
 step of fast_variants.variant_update equals autograd on Word2VecNet (summed BCE), for every
-model x loss; and train_chunk_variant's invariants."""
+model x loss (skip-gram's hierarchical softmax: one autograd step per context word in turn,
+word2vec.c's order); and train_chunk_variant's invariants."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from palabra2vec.training import fast
-from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update
+from palabra2vec.training.fast_variants import no_tree, train_chunk_variant, variant_update, work_buffers
 from palabra2vec.training.huffman import build_huffman
 from palabra2vec.training.variant_model import Word2VecNet
 
@@ -49,6 +50,27 @@ def _autograd_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
         return {name: (w - alpha * w.grad).numpy() for name, w in model.tables().items()}, loss.item()
 
 
+def _sequential_sg_step(tables, ctx, outs, tree, center, alpha):
+    """Skip-gram with hierarchical softmax as word2vec.c orders it: negative sampling (if any)
+    for the whole window from the rows before the step, then each context word's HS step in
+    turn, against the nodes as the previous context words left them (input rows as before)."""
+    want = {k: v.copy() for k, v in tables.items()}
+    loss = 0.0
+    if "output" in tables:
+        ns = {k: v for k, v in tables.items() if k != "hs_nodes"}
+        stepped, loss = _autograd_step(ns, False, True, ctx, outs, tree, center, alpha)
+        want.update(stepped)
+    nodes = tables["hs_nodes"].copy()
+    for c in ctx:
+        one = {"input": tables["input"], "hs_nodes": nodes}
+        stepped, part = _autograd_step(one, False, True, [c], outs, tree, center, alpha)
+        want["input"] += stepped["input"] - tables["input"]
+        nodes = stepped["hs_nodes"]
+        loss += part
+    want["hs_nodes"] = nodes
+    return want, loss
+
+
 def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
     got = {k: v.copy() for k, v in tables.items()}
     empty = np.zeros((0, D), np.float32)
@@ -56,13 +78,10 @@ def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
     n_path = int(tree.lengths[center]) if "hs_nodes" in tables else 0
     i8, i32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
     loss = variant_update(
-        got["input"], got.get("output", empty), got.get("hs_nodes", empty), empty, empty, empty,
-        i8, i8, i8, i32, i32, i32, np.zeros(3, np.int64), 1, 2,
+        (got["input"], got.get("output", empty), got.get("hs_nodes", empty)), (empty, empty, empty),
+        (i8, i8, i8), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
         np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
-        n_path, cbow, cbow_mean, np.float32(alpha),
-        np.empty((m, K + 1), np.float32), np.empty((m, tree.depth), np.float32), np.empty((m, D), np.float32),
-        np.empty((K + 1, D), np.float32), np.empty((tree.depth, D), np.float32), np.empty((1, D), np.float32),
-        np.empty((1, D), np.float32), np.ones((m, 1), np.float32), True)
+        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D), True)
     return got, loss
 
 
@@ -83,7 +102,10 @@ def test_variant_update_matches_autograd(model, cbow_mean, negative, hs, seed):
     center = int(rng.integers(0, V))
     outs = [center] + rng.integers(0, V, K).tolist()
     alpha = 0.3
-    want, want_loss = _autograd_step(tables, model == "cbow", cbow_mean, ctx, outs, tree, center, alpha)
+    if model == "sg":  # skip-gram always has hierarchical softmax here
+        want, want_loss = _sequential_sg_step(tables, ctx, outs, tree, center, alpha)
+    else:
+        want, want_loss = _autograd_step(tables, True, cbow_mean, ctx, outs, tree, center, alpha)
     got, loss = _kernel_step(tables, model == "cbow", cbow_mean, ctx, outs, tree, center, alpha)
     assert set(got) == set(want)
     for name in want:

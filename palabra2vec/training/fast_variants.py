@@ -19,7 +19,12 @@ One step, for a center w with context words c_1..c_m (word2vec.c, ``TrainModelTh
   context row, undivided even with the mean (word2vec.c and gensim's default; the readable
   model writes this as a straight-through mean, see :mod:`.variant_model`).
 
-All from the rows before the step. Both losses at once add both gradients to the inputs.
+All from the rows before the step, except skip-gram's hierarchical softmax: as in word2vec.c
+and gensim (``fast_sentence_sg_hs``), the context words take their steps along the path one
+after another, each scoring the nodes as the context words before it left them
+(:func:`hs_context_steps`; scoring the whole window against the nodes before the step, as
+HogBatch does for negative sampling, learned worse: benchmarks/RESULTS.md). Both losses at
+once add both gradients to the inputs.
 """
 
 from __future__ import annotations
@@ -50,6 +55,49 @@ def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
             g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
             loss += term
     return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
+    """Skip-gram's hierarchical softmax in word2vec.c's order: for each input a in turn,
+    ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))`` for every node j of the
+    path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
+    and ``rnode[j] += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
+    scores of one input are independent (each node appears once on a path), so they are all
+    taken before its updates, as word2vec.c's interleaved loop would give them. Returns the
+    summed loss when ``track``."""
+    D = rin.shape[1]
+    loss = 0.0
+    for a in range(m):
+        for j in range(n_nodes):
+            f = np.float32(0.0)
+            for d in range(D):
+                f += rin[a, d] * rnode[j, d]
+            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+            loss += term
+        for d in range(D):
+            e[a, d] = np.float32(0.0)
+        for j in range(n_nodes):
+            c = g[a, j]
+            for d in range(D):
+                e[a, d] += c * rnode[j, d]
+                rnode[j, d] += c * rin[a, d]
+    return loss
+
+
+@njit(cache=True, nogil=True, inline="always")
+def scatter_rows(target, mark, touched, n_touched, which, rows, n, src):
+    """``target[rows[i]] += src[i]`` for i < n (rows listed as :func:`.fast.scatter` does)."""
+    D = target.shape[1]
+    listing = mark.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        if listing and mark[r] == 0:
+            mark[r] = 1
+            touched[n_touched[which]] = r
+            n_touched[which] += 1
+        for d in range(D):
+            target[r, d] += src[i, d]
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -84,15 +132,23 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
             e[0, d] += c * rnode[j, d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn,
-                   n_touched, which1, whichn, ctx, m, outs, n_out, path, code, n_path, cbow, cbow_mean,
-                   alpha, g, gh, rin, rout, rnode, h, e, ones, track):
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, track):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
-    along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it). Updates go into
-    the tables, or into the deltas ``d0``/``d1``/``dn`` when not empty (``which1``/``whichn``:
-    their slots in ``n_touched``). Returns the summed loss if ``track``."""
+    along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
+
+    ``tables`` is (input, output, hs_nodes); updates go into them, or into ``deltas`` (the
+    same three, empty when not kept) whose rows are listed in ``touched`` as ``marks`` say
+    (``which1``/``whichn``: the output's and nodes' slots in ``n_touched``). ``bufs`` are the
+    work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
+    the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
+    syn0, syn1, nodes = tables
+    d0, d1, dn = deltas
+    mark0, mark1, markn = marks
+    touched0, touched1, touchedn = touched
+    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones = bufs
     gather(syn0, d0, ctx, m, rin)  # (m, D)
     src, n_in = rin, m
     if cbow:
@@ -104,19 +160,46 @@ def variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0,
         loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
     if n_path > 0:
         gather(nodes, dn, path, n_path, rnode)  # (L, D)
-        loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (n_in, L)
+        if cbow:
+            loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
+        else:
+            rnode0[:n_path] = rnode[:n_path]
+            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, gh, esg, track)  # esg: (m, D)
+            for j in range(n_path):  # rnode: the nodes after the m steps -> their step
+                for d in range(rnode.shape[1]):
+                    rnode[j, d] -= rnode0[j, d]
     t0 = d0 if d0.shape[0] > 0 else syn0
     t1 = d1 if d1.shape[0] > 0 else syn1
     tn = dn if dn.shape[0] > 0 else nodes
     scatter(t1, mark1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
-    scatter(tn, markn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
     if cbow:
+        scatter(tn, markn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
         hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
         scatter(t0, mark0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
     else:
+        scatter_rows(tn, markn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
         scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
-        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, gh, rnode, n_path)
+        if n_path > 0:
+            scatter_rows(t0, mark0, touched0, n_touched, 0, ctx, m, esg)
     return loss
+
+
+@njit(cache=True, nogil=True)
+def work_buffers(max_inputs, n_out, depth, D):
+    """The work arrays of :func:`variant_update` for up to ``max_inputs`` context words,
+    ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, rnode, rnode0, h, e,
+    esg, ones)."""
+    g = np.empty((max_inputs, max(n_out, 1)), np.float32)
+    gh = np.empty((max_inputs, max(depth, 1)), np.float32)
+    rin = np.empty((max_inputs, D), np.float32)
+    rout = np.empty((max(n_out, 1), D), np.float32)
+    rnode = np.empty((max(depth, 1), D), np.float32)
+    rnode0 = np.empty((max(depth, 1), D), np.float32)
+    h = np.empty((1, D), np.float32)
+    e = np.empty((1, D), np.float32)
+    esg = np.empty((max_inputs, D), np.float32)
+    ones = np.ones((max_inputs, 1), np.float32)
+    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -137,14 +220,9 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     ctx = np.empty(2 * window, np.int32)
     n_out = negative + 1 if negative > 0 else 0
     outs = np.empty(max(n_out, 1), np.int32)
-    g = np.empty((2 * window, max(n_out, 1)), np.float32)
-    gh = np.empty((2 * window, max(depth, 1)), np.float32)
-    rin = np.empty((2 * window, D), np.float32)
-    rout = np.empty((max(n_out, 1), D), np.float32)
-    rnode = np.empty((max(depth, 1), D), np.float32)
-    h = np.empty((1, D), np.float32)
-    e = np.empty((1, D), np.float32)
-    ones = np.ones((2 * window, 1), np.float32)
+    bufs = work_buffers(2 * window, n_out, depth, D)
+    tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
+    marks, touched = (mark0, mark1, markn), (touched0, touched1, touchedn)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
@@ -172,10 +250,8 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
             n_path = lengths[row] if hs else 0
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += variant_update(syn0, syn1, nodes, d0, d1, dn, mark0, mark1, markn, touched0, touched1,
-                                   touchedn, n_touched, which1, whichn, ctx, m, outs, n_out, points[row],
-                                   codes[row], n_path, cbow, cbow_mean, alpha, g, gh, rin, rout, rnode,
-                                   h, e, ones, track)
+            loss += variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs,
+                                   n_out, points[row], codes[row], n_path, cbow, cbow_mean, alpha, bufs, track)
             if track:
                 loss_terms += (1 if cbow else m) * (n_out + n_path)
             pairs += m
