@@ -12,7 +12,6 @@ from palabra2vec.errors import UnknownWordError, UsageError
 from palabra2vec.text.subwords import bucket_rows, char_ngrams, compact_rows, ft_hash, ngram_ids, vocab_subwords
 from palabra2vec.variants import ngram_layout
 from palabra2vec.training import fast
-from palabra2vec.training.model import masked_bce_loss
 from palabra2vec.vectors.subword_vectors import SubwordVectors
 
 SPANISH = ["niño", "camión", "pingüino", "ñandú", "caballerosidades", "de", "a", "él"]
@@ -124,9 +123,10 @@ def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=Fal
         touchedn = np.zeros(len(ids), np.int32)
     else:
         dn, slot, touchedn = empty, e32, e32
-    g = np.zeros((m * (K + 1), 1), np.float32)
+    n_out = len(outs)  # m + K
+    g = np.zeros((n_out, 1), np.float32)
     x = np.zeros((1, D), np.float32)
-    rout = np.zeros((m * (K + 1), D), np.float32)
+    rout = np.zeros((n_out, D), np.float32)
     e = np.zeros(D, np.float32)
     loss = center_update(s0, s1, ng, offsets, ids, empty, empty, dn, e8, e8, slot, e32, e32, touchedn, counts,
                          w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True)
@@ -141,22 +141,24 @@ def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=Fal
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_center_update_matches_autograd(seed, sparse):
+    """The m window words, then K noise words shared by the window, each weighted by m."""
     from palabra2vec.training.subword_model import SubwordSkipGram
 
     words, offsets, ids, syn0, syn1, ngr = _toy(seed)
     V, D = syn0.shape
     rng = np.random.default_rng(100 + seed)
     w, m, K, alpha = int(rng.integers(V)), 3, 2, 0.1
-    outs = rng.integers(0, V, m * (K + 1)).tolist()  # window word j at j (1+K), then its negatives
+    outs = rng.integers(0, V, m + K).tolist()
     s0, s1, ng, loss = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse)
 
     model = SubwordSkipGram(V, D, ngr.shape[0], offsets, ids)
     model.load_state_dict({"input.weight": torch.from_numpy(syn0), "output.weight": torch.from_numpy(syn1),
                            "ngrams.weight": torch.from_numpy(ngr)})
     labels = torch.zeros(1, len(outs))
-    labels[0, ::K + 1] = 1.0
+    labels[0, :m] = 1.0
+    weight = torch.where(labels > 0, 1.0, float(m))  # (1, m + K)
     scores = model(torch.tensor([[w]]), torch.tensor([outs]))  # (1, 1, m (1+K))
-    ref = masked_bce_loss(scores, labels, torch.ones_like(labels), "sum")
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(scores[:, 0], labels, weight=weight, reduction="sum")
     ref.backward()
     with torch.no_grad():
         for p in model.parameters():

@@ -15,27 +15,35 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..errors import UnknownWordError, UsageError
+from ..training.fast import njit
 from ..text.subwords import bucket_rows, compact_rows, ngram_ids, vocab_subwords
 from .word_vectors import WordVectors
 
 log = logging.getLogger(__name__)
 
 
-def compose_vocab_vectors(words_table: np.ndarray, ngrams: np.ndarray, offsets: np.ndarray,
-                          ids: np.ndarray, block: int = 8192) -> np.ndarray:
-    """``(words_table[i] + sum_g ngrams[g]) / (1 + n_i)`` for every word i, g over its n-gram ids
-    ``ids[offsets[i]:offsets[i+1]]`` (float32, summed in float32 in fastText's order)."""
+@njit(cache=True, nogil=True)
+def _compose(words_table, ngrams, offsets, ids, out):
     V, D = words_table.shape
-    out = np.array(words_table, dtype=np.float32, copy=True)  # (V, D)
-    for lo in range(0, V, block):  # blocks bound the (n-grams, D) temporary
-        hi = min(V, lo + block)
-        a, b = int(offsets[lo]), int(offsets[hi])
-        if b == a:
-            continue
-        rows = ngrams[ids[a:b]]  # (n, D)
-        owner = np.repeat(np.arange(lo, hi), np.diff(offsets[lo:hi + 1]))  # (n,)
-        np.add.at(out, owner, rows)
-    out /= (1 + np.diff(offsets)).astype(np.float32)[:, None]
+    for i in range(V):
+        for d in range(D):
+            out[i, d] = words_table[i, d]
+        for k in range(offsets[i], offsets[i + 1]):
+            r = ids[k]
+            for d in range(D):
+                out[i, d] += ngrams[r, d]
+        inv = np.float32(1.0) / np.float32(1 + offsets[i + 1] - offsets[i])
+        for d in range(D):
+            out[i, d] *= inv
+
+
+def compose_vocab_vectors(words_table: np.ndarray, ngrams: np.ndarray, offsets: np.ndarray,
+                          ids: np.ndarray) -> np.ndarray:
+    """``(words_table[i] + sum_g ngrams[g]) / (1 + n_i)`` for every word i, g over its n-gram rows
+    ``ids[offsets[i]:offsets[i+1]]`` (float32, summed in float32 in fastText's order)."""
+    out = np.empty(words_table.shape, np.float32)  # (V, D)
+    _compose(np.ascontiguousarray(words_table, dtype=np.float32), np.asarray(ngrams, dtype=np.float32),
+             np.asarray(offsets, np.int64), np.asarray(ids, np.int64), out)
     return out
 
 
