@@ -9,11 +9,11 @@ As compare_gensim.py: the corpus is tokenized once (palabra2vec's spanish tokeni
 whitespace-tokenized file; each system then runs as a child process on it (palabra2vec's CLI;
 fasttext_train.py for fastText and gensim). Settings: skip-gram, 100 dims, window 5,
 negative 5, sample 1e-4, min_count 5, n-grams 3-6, 2,000,000 buckets, alpha 0.025, 5 epochs,
-2 threads. words/s = corpus words x epochs / wall time of the whole child process; peak RSS
-from /usr/bin/time. Quality: every system's vocabulary vectors (word row and n-gram rows
-composed, each system's own rule) judged by the same evaluator (gensim KeyedVectors,
-quality.py): the GA analogy files (questions whose four words are in the vocabulary), MSL
-and SemEval17-es Spearman. ``--word-level`` adds palabra2vec without subwords.
+2 threads. words/s = corpus words x epochs / wall time of the whole child process (palabra2vec
+with ``--no-plot``: the references draw no loss plot either); peak RSS from /usr/bin/time.
+Quality: every system's vocabulary vectors (word row and n-gram rows composed, each system's
+own rule) judged by the same evaluator (gensim KeyedVectors, quality.py): the GA analogy files
+(questions whose four words are in the vocabulary), MSL and SemEval17-es Spearman. ``--word-level`` adds palabra2vec without subwords.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int,
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
            "--vector-size", "100", "--window", "5", "--negative", "5", "--sample", "1e-4",
            "--min-count", "5", "--epochs", str(epochs), "--alpha", "0.025", "--min-alpha", "0.0001",
-           "--threads", str(threads), "--seed", str(seed), "--backend", "fast"]
+           "--threads", str(threads), "--seed", str(seed), "--backend", "fast", "--no-plot"]
     if subwords:
         cmd += ["--subwords", "--min-n", "3", "--max-n", "6", "--buckets", "2000000"]
     if hogwild:
@@ -75,6 +75,8 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=1, help="seeds first-seed .. first-seed + seeds - 1 "
+                   "(to split a long comparison into runs)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="1 seed, the first fifth of the corpus files")
@@ -102,7 +104,7 @@ def main() -> None:
         pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
                  "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
         rows: dict[str, list[dict]] = {s: [] for s in systems}
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for system in systems:
                 out = tmp / f"{system}-{seed}"
                 if system.startswith("palabra2vec"):
@@ -121,7 +123,7 @@ def main() -> None:
             ("train", "train s", "{:.1f}"), ("rss", "peak RSS MB", "{:.0f}"), ("analogy", "GA analogy %", "{:.2f}")]
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
     print(f"\ncorpus-es, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
-          f"seeds 1..{args.seeds} (means)\n")
+          f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | " + " | ".join(systems) + " |")
     print("|---|" + "---:|" * len(systems))
     for key, label, fmt in cols:

@@ -1,13 +1,17 @@
 """The model directory on disk: tables in safetensors, vocabulary, config, history.
 
-Layout (``FORMAT_VERSION`` 2)::
+Layout (``FORMAT_VERSION`` 3)::
 
     DIR/model.safetensors   the model's named float32 tables ("input" (V, D), "output" (V, D), ...)
     DIR/vocab.tsv           word<TAB>count, row order of the tables
-    DIR/config.json         {"format": "palabra2vec", "format_version": 2, "config": {...},
+    DIR/config.json         {"format": "palabra2vec", "format_version": 3, "config": {...},
                              "tables": {"input": [V, D], ...}, ...}
     DIR/history.json        loss and words/s per epoch
 
+Version 3 stores a subword model's ``ngrams`` table compact: one row per bucket the
+vocabulary's n-grams reach, in bucket order (:func:`palabra2vec.variants.ngram_layout`, which
+follows from the vocabulary and config alone, so no bucket map is stored). Version 2 stored
+all ``buckets`` rows; it is read and cut to the compact rows (the others were never trained).
 Version 1 (round 1) had the same files with exactly the "input" and "output" tables and no
 "tables" entry; it is still read.
 
@@ -33,12 +37,12 @@ from .config import TrainConfig
 from .fileio import check_finite, read_tables, write_all, write_tables
 from .errors import Palabra2vecError
 from .text.vocab import Vocab
-from .variants import INPUT, check_tables
+from .variants import INPUT, check_tables, compact_ngrams, ngram_layout
 
 FORMAT = "palabra2vec"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: versions this release reads
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 TABLES = "model.safetensors"
 VOCAB = "vocab.tsv"
 CONFIG = "config.json"
@@ -120,7 +124,11 @@ def load_model(directory: str | os.PathLike[str]) -> SavedModel:
     inp = tables.get(INPUT)
     if inp is not None and inp.ndim == 2 and inp.shape[0] != len(vocab):
         raise Palabra2vecError(f"{d}: {inp.shape[0]} vectors but {len(vocab)} vocabulary words")
-    wrong = check_tables(tables, config, len(vocab))
+    ngram_rows = None
+    if config.subwords:  # version 3: the compact n-gram table; version 2's full table is cut to it
+        layout = ngram_layout(config, vocab.index_to_key)
+        tables, ngram_rows = compact_ngrams(tables, config, layout), layout.n_rows
+    wrong = check_tables(tables, config, len(vocab), ngram_rows)
     if wrong:
         raise Palabra2vecError(f"{d / TABLES} does not fit its config: {wrong}")
     history = []

@@ -17,6 +17,9 @@ import numpy as np
 from .config import TrainConfig
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .text.subwords import SubwordRows
     from .text.vocab import Vocab
     from .vectors.word_vectors import WordVectors
 
@@ -24,14 +27,29 @@ if TYPE_CHECKING:
 INPUT = "input"
 #: The context vectors of negative sampling (word2vec.c's ``syn1neg``).
 OUTPUT = "output"
-#: fastText's n-gram rows (``--subwords``): character n-grams hashed into ``buckets`` rows.
+#: fastText's n-gram rows (``--subwords``): character n-grams hashed into ``buckets`` buckets;
+#: the table holds only the buckets the vocabulary's n-grams reach (see :func:`ngram_layout`).
 NGRAMS = "ngrams"
 #: The inner nodes of hierarchical softmax's Huffman tree, V-1 rows (word2vec.c's ``syn1``).
 HS_NODES = "hs_nodes"
 
 
-def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]]:
-    """Name -> (rows, columns) of every table the model described by ``config`` trains."""
+def ngram_layout(config: TrainConfig, words: "Sequence[str]") -> "SubwordRows":
+    """Which rows the ``ngrams`` table has for this vocabulary: one per bucket that the n-grams
+    of ``words`` reach, in bucket order (corpus-es: 208,090 of 2,000,000 buckets, 83 MB instead
+    of 800 MB at 100 dims), and each word's rows in it (:func:`palabra2vec.text.subwords.subword_rows`).
+    A bucket no vocabulary word reaches is never trained (fastText leaves it at its random
+    start); here it has no row, and the n-grams of unknown words that fall in it contribute
+    nothing to their vector (a zero row in a fastText ``.bin`` export)."""
+    from .text.subwords import subword_rows
+
+    return subword_rows(words, config.min_n, config.max_n, config.buckets)
+
+
+def table_shapes(config: TrainConfig, n_words: int, ngram_rows: int | None = None) -> dict[str, tuple[int, int]]:
+    """Name -> (rows, columns) of every table the model described by ``config`` trains;
+    ``ngram_rows`` (with ``--subwords``): rows of the compact n-gram table
+    (``ngram_layout(...).n_rows``), default all ``config.buckets`` (fastText's layout)."""
     D = config.vector_size
     shapes = {INPUT: (n_words, D)}
     if config.negative > 0:
@@ -39,46 +57,50 @@ def table_shapes(config: TrainConfig, n_words: int) -> dict[str, tuple[int, int]
     if config.hs:
         shapes[HS_NODES] = (max(0, n_words - 1), D)
     if config.subwords:
-        shapes[NGRAMS] = (config.buckets, D)
+        shapes[NGRAMS] = (config.buckets if ngram_rows is None else ngram_rows, D)
     return shapes
 
 
-def init_tables(config: TrainConfig, n_words: int) -> dict[str, np.ndarray]:
+def init_tables(config: TrainConfig, n_words: int, ngram_rows: int | None = None) -> dict[str, np.ndarray]:
     """Starting tables, float32, drawn from ``config.seed``.
 
     ``gensim``: input ~ U(-1/D, 1/D), output = 0 (gensim 4's ``prep_vectors``; measured on the
     Spanish benchmark it scores ~0.004-0.008 Spearman above word2vec.c's narrower start);
     ``word2vec``: input ~ U(-0.5/D, 0.5/D), output = 0 (word2vec.c); ``xavier``: both
     ~ U(-a, a) with a = sqrt(6 / (V + D)) (Glorot & Bengio 2010; the notebook). The
-    ``ngrams`` table (``--subwords``) starts at zero whatever ``init`` says: n-grams never seen in
-    training then add nothing to a word's vector (fastText and gensim start them uniform, so an
-    unseen n-gram adds noise), and untouched rows cost no memory until written. The same
+    ``ngrams`` table (``--subwords``; only the buckets the vocabulary reaches, see
+    :func:`ngram_layout`) starts U(-1/D, 1/D) whatever ``init`` says, as gensim starts its
+    n-gram rows (fastText: U(-1/D, 1/D) too): measured on corpus-es (1 seed,
+    benchmarks/RESULTS.md) against a zero start, analogy 39.55 vs 37.44 %, MSL 0.2358 vs
+    0.2327, SemEval17 0.4376 vs 0.4237. The same
     distributions as :meth:`palabra2vec.training.model.SkipGram.reset_parameters`; every
     backend starts from these arrays.
     """
-    shapes = table_shapes(config, n_words)
+    shapes = table_shapes(config, n_words, ngram_rows)
     rng = np.random.default_rng(config.seed)
     V, D = shapes[INPUT]
     if config.init in ("gensim", "word2vec"):
         b = (1.0 if config.init == "gensim" else 0.5) / D
         tables = {INPUT: rng.uniform(-b, b, size=(V, D)).astype(np.float32)}
-        tables.update({name: np.zeros(shape, np.float32) for name, shape in shapes.items() if name != INPUT})
+        tables.update({name: np.zeros(shape, np.float32) for name, shape in shapes.items() if name not in (INPUT, NGRAMS)})
     elif config.init == "xavier":
         tables = {}
         for name, (rows, cols) in shapes.items():  # input first: the draws match the notebook's order
             if name == NGRAMS:
-                tables[name] = np.zeros((rows, cols), np.float32)
                 continue
             a = float(np.sqrt(6.0 / (rows + cols)))
             tables[name] = rng.uniform(-a, a, size=(rows, cols)).astype(np.float32)
     else:
         raise ValueError(f"unknown init {config.init!r}")
-    return tables
+    if NGRAMS in shapes:  # drawn last: the other tables are those of the same model without subwords
+        tables[NGRAMS] = rng.uniform(-1.0 / D, 1.0 / D, size=shapes[NGRAMS]).astype(np.float32)
+    return {name: tables[name] for name in shapes}
 
 
-def check_tables(tables: dict[str, np.ndarray], config: TrainConfig, n_words: int) -> str | None:
+def check_tables(tables: dict[str, np.ndarray], config: TrainConfig, n_words: int,
+                 ngram_rows: int | None = None) -> str | None:
     """What is wrong with ``tables`` for this config and vocabulary size, or None."""
-    want = table_shapes(config, n_words)
+    want = table_shapes(config, n_words, ngram_rows)
     if set(tables) != set(want):
         return f"tables {sorted(tables)} where the model needs {sorted(want)}"
     for name, shape in want.items():
@@ -86,6 +108,16 @@ def check_tables(tables: dict[str, np.ndarray], config: TrainConfig, n_words: in
         if t.dtype != np.float32 or tuple(t.shape) != shape:
             return f"table {name!r} is {t.dtype} {tuple(t.shape)}, expected float32 {shape}"
     return None
+
+
+def compact_ngrams(tables: dict[str, np.ndarray], config: TrainConfig, layout: "SubwordRows") -> dict[str, np.ndarray]:
+    """``tables`` with a full (buckets, D) ``ngrams`` table (model format 2, before the compact
+    layout) cut down to the rows of ``layout``: lossless, since format 2 started every n-gram
+    row at zero and never trained a bucket outside the layout. Other tables are returned as they are."""
+    t = tables.get(NGRAMS)
+    if not config.subwords or t is None or t.shape[0] != config.buckets or layout.n_rows == config.buckets:
+        return tables
+    return {**tables, NGRAMS: np.ascontiguousarray(t[layout.used])}
 
 
 def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarray]) -> "WordVectors":
@@ -98,7 +130,7 @@ def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarr
         from .vectors.subword_vectors import SubwordVectors
 
         return SubwordVectors.compose(tables[INPUT], tables[NGRAMS], vocab.index_to_key, vocab.counts,
-                                      config.min_n, config.max_n)
+                                      config.min_n, config.max_n, buckets=config.buckets)
     return WordVectors(tables[INPUT], vocab.index_to_key, vocab.counts)
 
 

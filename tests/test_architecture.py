@@ -172,6 +172,6 @@ def test_saved_models_are_version_2_and_round_trip_every_table(tmp_path):
     m = Word2Vec.load(V1_MODEL)
     m.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert meta["format_version"] == 2 and meta["tables"] == {"input": [9, 4], "output": [9, 4]}
+    assert meta["format_version"] == 3 and meta["tables"] == {"input": [9, 4], "output": [9, 4]}
     back = Word2Vec.load(tmp_path / "m")
     assert all(np.array_equal(back.tables[k], m.tables[k]) for k in m.tables)

@@ -180,7 +180,7 @@ def test_garbled_config(model_dir, capsys):
     assert code == 1 and err.startswith(f"palabra2vec: error: {model_dir / 'config.json'} is damaged")
     (model_dir / "config.json").write_text(json.dumps({"format": "palabra2vec", "format_version": 99}))
     code, err = run(["similar", model_dir, "caballero"], capsys)
-    assert (code, err) == (1, f"palabra2vec: error: {model_dir} has model format version 99; this palabra2vec reads 1, 2")
+    assert (code, err) == (1, f"palabra2vec: error: {model_dir} has model format version 99; this palabra2vec reads 1, 2, 3")
 
 
 def test_vocabulary_and_tables_disagree(model_dir, capsys):

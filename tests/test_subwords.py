@@ -9,9 +9,9 @@ import torch
 
 from palabra2vec.config import TrainConfig
 from palabra2vec.errors import UnknownWordError, UsageError
-from palabra2vec.text.subwords import char_ngrams, ft_hash, ngram_ids, vocab_subwords
+from palabra2vec.text.subwords import bucket_rows, char_ngrams, compact_rows, ft_hash, ngram_ids, vocab_subwords
+from palabra2vec.variants import ngram_layout
 from palabra2vec.training import fast
-from palabra2vec.training.model import masked_bce_loss
 from palabra2vec.vectors.subword_vectors import SubwordVectors
 
 SPANISH = ["niño", "camión", "pingüino", "ñandú", "caballerosidades", "de", "a", "él"]
@@ -57,6 +57,40 @@ def test_vocab_subwords_is_csr_of_each_word():
         assert ids[offsets[i]:offsets[i + 1]].tolist() == ngram_ids(w, 3, 5, 1000).tolist()
 
 
+@pytest.mark.parametrize("min_n,max_n,buckets", [(1, 2, 7), (1, 6, 1000), (3, 6, 2_000_000), (4, 4, 13), (5, 3, 10)])
+def test_compiled_vocab_subwords_equal_the_readable_definition(min_n, max_n, buckets):
+    words = SPANISH + ["日本語", "x", "", "camión-grúa", "ÑANDÚ", "🙂ok"]
+    offsets, ids = vocab_subwords(words, min_n, max_n, buckets)
+    for i, w in enumerate(words):
+        assert ids[offsets[i]:offsets[i + 1]].tolist() == ngram_ids(w, min_n, max_n, buckets).tolist(), w
+
+
+def test_compact_rows_keep_only_the_reached_buckets_in_bucket_order():
+    used, rows = compact_rows(np.array([9, 2, 9, 5, 2], np.int32), 12)
+    assert used.tolist() == [2, 5, 9] and rows.tolist() == [2, 0, 2, 1, 0]
+    assert bucket_rows(np.array([5, 3, 9, 11, 0]), used).tolist() == [1, -1, 2, -1, -1]  # -1: no row
+    assert bucket_rows(np.array([5, 3]), None).tolist() == [5, 3]  # a full table: row = bucket
+
+
+def test_compact_and_full_tables_give_the_same_vectors():
+    """A compact table (rows of the reached buckets) composes exactly as the full one whose other
+    rows are zero: an unknown word's n-gram without a row adds nothing but counts in the mean."""
+    words, _, _, syn0, _, _ = _toy(5)
+    B = 97
+    ngr = np.random.default_rng(5).normal(0, 0.3, (B, 5)).astype(np.float32)
+    used, _ = compact_rows(vocab_subwords(words, 2, 3, B)[1], B)
+    full = np.zeros_like(ngr)
+    full[used] = ngr[used]
+    a = SubwordVectors.compose(syn0, full, words, None, 2, 3)
+    b = SubwordVectors.compose(syn0, np.ascontiguousarray(ngr[used]), words, None, 2, 3, buckets=B)
+    assert b.ngrams.shape[0] == len(used) < B and b.buckets == B
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    oov = [w for w in ("soles", "lunar", "marea", "panes") if a.has_vector(w)]
+    assert oov and any(not set(ngram_ids(w, 2, 3, B)) <= set(used.tolist()) for w in oov)
+    for w in oov:
+        np.testing.assert_array_equal(a[w], b[w])
+
+
 def test_config_checks_ngram_settings():
     with pytest.raises(UsageError, match="min n must not exceed"):
         TrainConfig(subwords=True, min_n=5, max_n=3).validate()
@@ -89,9 +123,10 @@ def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=Fal
         touchedn = np.zeros(len(ids), np.int32)
     else:
         dn, slot, touchedn = empty, e32, e32
-    g = np.zeros((m * (K + 1), 1), np.float32)
+    n_out = len(outs)  # m + K
+    g = np.zeros((n_out, 1), np.float32)
     x = np.zeros((1, D), np.float32)
-    rout = np.zeros((m * (K + 1), D), np.float32)
+    rout = np.zeros((n_out, D), np.float32)
     e = np.zeros(D, np.float32)
     loss = center_update(s0, s1, ng, offsets, ids, empty, empty, dn, e8, e8, slot, e32, e32, touchedn, counts,
                          w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True)
@@ -106,22 +141,24 @@ def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=Fal
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_center_update_matches_autograd(seed, sparse):
+    """The m window words, then K noise words shared by the window, each weighted by m."""
     from palabra2vec.training.subword_model import SubwordSkipGram
 
     words, offsets, ids, syn0, syn1, ngr = _toy(seed)
     V, D = syn0.shape
     rng = np.random.default_rng(100 + seed)
     w, m, K, alpha = int(rng.integers(V)), 3, 2, 0.1
-    outs = rng.integers(0, V, m * (K + 1)).tolist()  # window word j at j (1+K), then its negatives
+    outs = rng.integers(0, V, m + K).tolist()
     s0, s1, ng, loss = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse)
 
     model = SubwordSkipGram(V, D, ngr.shape[0], offsets, ids)
     model.load_state_dict({"input.weight": torch.from_numpy(syn0), "output.weight": torch.from_numpy(syn1),
                            "ngrams.weight": torch.from_numpy(ngr)})
     labels = torch.zeros(1, len(outs))
-    labels[0, ::K + 1] = 1.0
+    labels[0, :m] = 1.0
+    weight = torch.where(labels > 0, 1.0, float(m))  # (1, m + K)
     scores = model(torch.tensor([[w]]), torch.tensor([outs]))  # (1, 1, m (1+K))
-    ref = masked_bce_loss(scores, labels, torch.ones_like(labels), "sum")
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(scores[:, 0], labels, weight=weight, reduction="sum")
     ref.backward()
     with torch.no_grad():
         for p in model.parameters():
@@ -176,7 +213,9 @@ def _train(corpus, **kw):
 def test_deterministic_threads_with_sparse_deltas_repeat_exactly(tiny_corpus, tmp_path):
     a = _train(tiny_corpus, threads=2, seed=3)
     b = _train(tiny_corpus, threads=2, seed=3)
-    assert a.tables.keys() == {"input", "output", "ngrams"} and a.tables["ngrams"].shape == (5000, 16)
+    layout = ngram_layout(a.config, a.vocab.index_to_key)  # one row per bucket the vocabulary reaches
+    assert a.tables.keys() == {"input", "output", "ngrams"} and a.tables["ngrams"].shape == (layout.n_rows, 16)
+    assert 0 < layout.n_rows < 5000 and np.all(np.diff(layout.used) > 0)
     for name in a.tables:
         np.testing.assert_array_equal(a.tables[name], b.tables[name])
     assert a.tables["ngrams"].any()
@@ -242,11 +281,37 @@ def test_fasttext_bin_round_trip_is_exact(ft_model):
     assert raw["words"] == m.vocab.index_to_key and raw["counts"].tolist() == m.vocab.counts.tolist()
     assert (raw["args"]["minn"], raw["args"]["maxn"], raw["args"]["bucket"], raw["args"]["dim"]) == (3, 6, 5000, 16)
     np.testing.assert_array_equal(raw["input"][:V], m.tables["input"])
-    np.testing.assert_array_equal(raw["input"][V:], m.tables["ngrams"])
+    used = ngram_layout(m.config, m.vocab.index_to_key).used
+    np.testing.assert_array_equal(raw["input"][V:][used], m.tables["ngrams"])  # the full matrix: rows it reaches,
+    unused = np.ones(5000, bool)
+    unused[used] = False
+    assert unused.any() and not raw["input"][V:][unused].any()  # zero elsewhere
     np.testing.assert_array_equal(raw["output"], m.tables["output"])
     wv = load_vectors(path)
     for w in WORDS_IN_AND_OUT:
         np.testing.assert_array_equal(wv[w], m.wv[w])
+
+
+def test_model_format_2_with_the_full_ngram_table_is_still_read(ft_model, tmp_path):
+    """Format 2 stored all ``buckets`` n-gram rows; loading cuts them to the compact rows."""
+    import json
+
+    from palabra2vec.fileio import read_tables, write_tables
+    from palabra2vec.word2vec import Word2Vec
+
+    m, _ = ft_model
+    d = tmp_path / "m"
+    tables, _ = read_tables(d / "model.safetensors")
+    used = ngram_layout(m.config, m.vocab.index_to_key).used
+    full = np.zeros((5000, 16), np.float32)
+    full[used] = tables["ngrams"]
+    write_tables(str(d / "model.safetensors"), {**tables, "ngrams": full}, {"format": "palabra2vec", "format_version": "2"})
+    meta = json.loads((d / "config.json").read_text())
+    (d / "config.json").write_text(json.dumps({**meta, "format_version": 2, "tables": {**meta["tables"], "ngrams": [5000, 16]}}))
+    old = Word2Vec.load(d)
+    np.testing.assert_array_equal(old.tables["ngrams"], m.tables["ngrams"])
+    for w in WORDS_IN_AND_OUT:
+        np.testing.assert_array_equal(old.wv[w], m.wv[w])
 
 
 def test_gensim_reads_our_fasttext_bin(ft_model):

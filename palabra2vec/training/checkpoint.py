@@ -34,7 +34,7 @@ from ..errors import Palabra2vecError, UsageError
 from ..fileio import read_tables, write_all, write_tables
 from .train import Trainer, TrainState
 from ..text.vocab import Vocab
-from ..variants import check_tables
+from ..variants import check_tables, compact_ngrams
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,9 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
             f"{directory} ({meta['vocab_size']:,} words): resume with the same corpus and settings"
         )
     tables = {k: t for k, t in tensors.items() if not k.startswith("optim.")}
-    wrong = check_tables(tables, trainer.config, len(v))
+    if trainer.ngram_layout is not None:  # a checkpoint of model format 2: full n-gram table
+        tables = compact_ngrams(tables, trainer.config, trainer.ngram_layout)
+    wrong = check_tables(tables, trainer.config, len(v), trainer.ngram_rows)
     if wrong:
         raise Palabra2vecError(f"the checkpoint in {directory} does not fit this model: {wrong}")
     if meta["backend"] != trainer.backend_name:

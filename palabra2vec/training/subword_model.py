@@ -13,9 +13,11 @@ from .model import SkipGram
 
 class SubwordSkipGram(SkipGram):
     """:class:`SkipGram` whose input vector of word w is
-    ``(input[w] + sum_{g in G(w)} ngrams[g]) / (1 + |G(w)|)`` (Bojanowski et al. 2017; the mean,
-    as fastText's ``computeHidden``), G(w) the n-gram bucket ids of w given as CSR arrays
-    (``offsets``, ``ids``; :func:`palabra2vec.text.subwords.vocab_subwords`).
+    ``(input[w] + sum_{g in G(w)} ngrams[g]) / max(|G(w)|, 1)`` (Bojanowski et al. 2017's sum of
+    the word's rows, scaled as gensim's ``fasttext_inner`` does in training: by 1 / |G(w)|, not
+    fastText's mean 1 / (1 + |G(w)|); measured better, see
+    :mod:`palabra2vec.training.fast_subwords`), G(w) the n-gram rows of w given as CSR arrays
+    (``offsets``, ``ids``; :func:`palabra2vec.variants.ngram_layout`).
 
     The training step follows fastText (``Model::update``) and gensim (``fasttext_inner``):
     each of the N = 1 + |G(w)| rows moves by the *whole* gradient of the composed vector, N
@@ -49,6 +51,6 @@ class SubwordSkipGram(SkipGram):
         summed = F.embedding_bag(flat, self.ngrams.weight, bag_starts, mode="sum",
                                  sparse=self.ngrams.sparse)  # (B, D); empty bags are 0
         total_rows = self.input(c) + summed  # (B, D) sum of the N rows
-        n = (1 + counts).to(summed.dtype)[:, None]  # (B, 1)
-        v = total_rows + (total_rows / n - total_rows).detach()  # value: the mean; gradient: to each row whole
+        n = counts.clamp(min=1).to(summed.dtype)[:, None]  # (B, 1): gensim's scale, 1 / n (n-grams), not 1 / N
+        v = total_rows + (total_rows / n - total_rows).detach()  # value: sum / n; gradient: to each row whole
         return v[:, None, :]  # (B, 1, D)

@@ -30,7 +30,7 @@ from ..config import TrainConfig
 from ..errors import UsageError
 from ..text.encoded import EncodedCorpus
 from ..text.vocab import Vocab
-from ..variants import init_tables
+from ..variants import init_tables, ngram_layout
 from .backend import Backend, backend_class, resolve_backend
 
 log = logging.getLogger(__name__)
@@ -146,12 +146,12 @@ class Trainer:
         self.keep = notebook.subsample_keep(vocab.counts, corpus_words or vocab.total, config)
         self._keep_total = corpus_words
         self.noise = notebook.noise_distribution(vocab.counts, config)
-        tables = init_tables(config, len(vocab))
         extra = {}
-        if config.subwords:  # each word's n-gram rows, CSR (see text/subwords.py)
-            from ..text.subwords import vocab_subwords
-
-            extra["subwords"] = vocab_subwords(vocab.index_to_key, config.min_n, config.max_n, config.buckets)
+        #: the compact n-gram table's layout (``--subwords``; variants.ngram_layout), else None
+        self.ngram_layout = ngram_layout(config, vocab.index_to_key) if config.subwords else None
+        if self.ngram_layout is not None:  # each word's rows in the n-gram table, CSR
+            extra["subwords"] = (self.ngram_layout.offsets, self.ngram_layout.rows)
+        tables = init_tables(config, len(vocab), self.ngram_rows)
         self.backend: Backend = backend_class(self.backend_name)(config, self.device, self.keep, self.noise, tables,
                                                                  **extra)
         self.state = TrainState(epochs=config.epochs)
@@ -339,6 +339,11 @@ class Trainer:
             done, fut = pending.pop(0)
             self.in_flight = len(pending)
             yield done, [fut.result()]
+
+    @property
+    def ngram_rows(self) -> int | None:
+        """Rows of the compact n-gram table (``--subwords``), else None."""
+        return None if self.ngram_layout is None else self.ngram_layout.n_rows
 
     def tables(self) -> dict[str, np.ndarray]:
         """The model's named tables (NumPy, CPU)."""

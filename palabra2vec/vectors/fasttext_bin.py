@@ -26,7 +26,7 @@ import logging
 import os
 import struct
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -51,21 +51,44 @@ def is_fasttext_bin(path: str | os.PathLike[str]) -> bool:
     return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
 
 
-def _write_matrix(f: BinaryIO, parts: list[np.ndarray], dim: int, block: int = 65536) -> None:
-    rows = sum(p.shape[0] for p in parts)
-    f.write(struct.pack("<?qq", False, rows, dim))
-    for p in parts:  # in blocks: a memory-mapped table is never copied whole
-        for lo in range(0, p.shape[0], block):
-            f.write(np.ascontiguousarray(p[lo:lo + block], dtype="<f4").tobytes())
+def _full_rows(ngrams: np.ndarray, used: np.ndarray | None, buckets: int) -> Callable[[int, int], np.ndarray]:
+    """Bucket rows ``lo:hi`` of the full (buckets, D) n-gram matrix fastText stores, from the table
+    itself (``used`` None) or from its compact rows (row r is bucket ``used[r]``; zero elsewhere)."""
+    if used is None:
+        return lambda lo, hi: ngrams[lo:hi]
+
+    def rows(lo: int, hi: int) -> np.ndarray:
+        out = np.zeros((hi - lo, ngrams.shape[1]), np.float32)
+        a, b = np.searchsorted(used, [lo, hi])
+        out[used[a:b] - lo] = ngrams[a:b]
+        return out
+
+    return rows
+
+
+def _write_matrix(f: BinaryIO, parts: list[tuple[int, Callable[[int, int], np.ndarray]]], dim: int,
+                  block: int = 65536) -> None:
+    """fastText's matrix: its header, then each part's rows ``(n, rows(lo, hi))`` in blocks (a
+    memory-mapped table is never copied whole, a compact n-gram table never expanded whole)."""
+    f.write(struct.pack("<?qq", False, sum(n for n, _ in parts), dim))
+    for n, rows in parts:
+        for lo in range(0, n, block):
+            f.write(np.ascontiguousarray(rows(lo, min(n, lo + block)), dtype="<f4").tobytes())
 
 
 def save_fasttext_bin(path: str | os.PathLike[str], words: list[str], counts: np.ndarray, input_rows: np.ndarray,
                       ngrams: np.ndarray, output_rows: np.ndarray, min_n: int, max_n: int, *, window: int = 5,
-                      epochs: int = 5, min_count: int = 5, negative: int = 5, sample: float = 1e-4) -> Path:
+                      epochs: int = 5, min_count: int = 5, negative: int = 5, sample: float = 1e-4,
+                      buckets: int | None = None, used: np.ndarray | None = None) -> Path:
     """Write a fastText ``.bin`` (skip-gram, negative sampling) from the word rows (V, D), the
-    n-gram table (buckets, D; 0 rows for a model without subwords) and the output rows (V, D)."""
+    n-gram table (buckets, D; 0 rows for a model without subwords) and the output rows (V, D).
+    A compact n-gram table (row r is bucket ``used[r]`` of ``buckets``) is written as fastText's
+    full (buckets, D) matrix, zero rows where it has none, block by block."""
     V, D = input_rows.shape
-    buckets = ngrams.shape[0]
+    if used is None:
+        buckets = ngrams.shape[0]
+    elif buckets is None or len(used) != ngrams.shape[0]:
+        raise ValueError("a compact n-gram table needs its buckets and one bucket per row")
     if output_rows.shape != (V, D) or ngrams.shape[1] != D or len(words) != V:
         raise ValueError("words, input, ngrams and output tables do not agree in shape")
     counts = np.asarray(counts, np.int64)
@@ -78,8 +101,8 @@ def save_fasttext_bin(path: str | os.PathLike[str], words: list[str], counts: np
         f.write(struct.pack("<iiiqq", V, V, 0, int(counts.sum()), -1))
         for w, c in zip(words, counts):
             f.write(w.encode("utf-8") + b"\0" + struct.pack("<qb", int(c), 0))
-        _write_matrix(f, [input_rows, ngrams], D)
-        _write_matrix(f, [output_rows], D)
+        _write_matrix(f, [(V, lambda lo, hi: input_rows[lo:hi]), (buckets, _full_rows(ngrams, used, buckets))], D)
+        _write_matrix(f, [(V, lambda lo, hi: output_rows[lo:hi])], D)
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), write)
@@ -165,11 +188,13 @@ def load_fasttext_bin(path: str | os.PathLike[str]) -> SubwordVectors:
 def export_fasttext_bin(model_dir: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
     """Write the palabra2vec model in ``model_dir`` as a fastText ``.bin``."""
     from ..storage import load_model
-    from ..variants import INPUT, NGRAMS, OUTPUT
+    from ..variants import INPUT, NGRAMS, OUTPUT, ngram_layout
 
     m = load_model(model_dir)
     c, t = m.config, m.tables
     ngrams = t.get(NGRAMS, np.zeros((0, c.vector_size), np.float32))
+    used = ngram_layout(c, m.vocab.index_to_key).used if c.subwords else None  # the compact table's buckets
     return save_fasttext_bin(path, m.vocab.index_to_key, m.vocab.counts, t[INPUT], ngrams, t[OUTPUT],
                              c.min_n if c.subwords else 0, c.max_n if c.subwords else 0, window=c.window,
-                             epochs=c.epochs, min_count=c.min_count, negative=c.negative, sample=c.sample)
+                             epochs=c.epochs, min_count=c.min_count, negative=c.negative, sample=c.sample,
+                             buckets=c.buckets if c.subwords else None, used=used)

@@ -15,27 +15,35 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..errors import UnknownWordError, UsageError
-from ..text.subwords import ngram_ids, vocab_subwords
+from ..training.fast import njit
+from ..text.subwords import bucket_rows, compact_rows, ngram_ids, vocab_subwords
 from .word_vectors import WordVectors
 
 log = logging.getLogger(__name__)
 
 
-def compose_vocab_vectors(words_table: np.ndarray, ngrams: np.ndarray, offsets: np.ndarray,
-                          ids: np.ndarray, block: int = 8192) -> np.ndarray:
-    """``(words_table[i] + sum_g ngrams[g]) / (1 + n_i)`` for every word i, g over its n-gram ids
-    ``ids[offsets[i]:offsets[i+1]]`` (float32, summed in float32 in fastText's order)."""
+@njit(cache=True, nogil=True)
+def _compose(words_table, ngrams, offsets, ids, out):
     V, D = words_table.shape
-    out = np.array(words_table, dtype=np.float32, copy=True)  # (V, D)
-    for lo in range(0, V, block):  # blocks bound the (n-grams, D) temporary
-        hi = min(V, lo + block)
-        a, b = int(offsets[lo]), int(offsets[hi])
-        if b == a:
-            continue
-        rows = ngrams[ids[a:b]]  # (n, D)
-        owner = np.repeat(np.arange(lo, hi), np.diff(offsets[lo:hi + 1]))  # (n,)
-        np.add.at(out, owner, rows)
-    out /= (1 + np.diff(offsets)).astype(np.float32)[:, None]
+    for i in range(V):
+        for d in range(D):
+            out[i, d] = words_table[i, d]
+        for k in range(offsets[i], offsets[i + 1]):
+            r = ids[k]
+            for d in range(D):
+                out[i, d] += ngrams[r, d]
+        inv = np.float32(1.0) / np.float32(1 + offsets[i + 1] - offsets[i])
+        for d in range(D):
+            out[i, d] *= inv
+
+
+def compose_vocab_vectors(words_table: np.ndarray, ngrams: np.ndarray, offsets: np.ndarray,
+                          ids: np.ndarray) -> np.ndarray:
+    """``(words_table[i] + sum_g ngrams[g]) / (1 + n_i)`` for every word i, g over its n-gram rows
+    ``ids[offsets[i]:offsets[i+1]]`` (float32, summed in float32 in fastText's order)."""
+    out = np.empty(words_table.shape, np.float32)  # (V, D)
+    _compose(np.ascontiguousarray(words_table, dtype=np.float32), np.asarray(ngrams, dtype=np.float32),
+             np.asarray(offsets, np.int64), np.asarray(ids, np.int64), out)
     return out
 
 
@@ -43,46 +51,66 @@ class SubwordVectors(WordVectors):
     """:class:`WordVectors` whose lookups compose words outside the vocabulary from n-grams.
 
     ``vectors`` holds the composed vectors of the vocabulary words (what queries rank);
-    ``ngrams`` the (buckets, D) n-gram table, ``min_n``/``max_n`` the n-gram lengths.
+    ``ngrams`` the n-gram table, ``min_n``/``max_n`` the n-gram lengths, ``buckets`` the hash
+    range. The table has a row per bucket (a fastText ``.bin``; ``used`` None) or only the
+    buckets the vocabulary reaches, row r holding bucket ``used[r]`` (a palabra2vec model,
+    :func:`palabra2vec.variants.ngram_layout`): an unknown word's n-gram in a bucket without a
+    row contributes nothing (a zero row, as in its ``.bin`` export) but still counts in the mean.
     ``"w" in wv`` stays vocabulary membership; :meth:`has_vector` says whether a vector can be
-    built. An out-of-vocabulary word none of whose n-grams was trained (all its rows zero) is an
-    :class:`UnknownWordError`.
+    built. An out-of-vocabulary word none of whose n-grams was trained (all its rows zero or
+    absent) is an :class:`UnknownWordError`.
     """
 
     def __init__(self, vectors: np.ndarray, index_to_key: Sequence[str], counts: Sequence[int] | None,
-                 ngrams: np.ndarray, min_n: int, max_n: int, words_table: np.ndarray | None = None) -> None:
+                 ngrams: np.ndarray, min_n: int, max_n: int, words_table: np.ndarray | None = None,
+                 buckets: int | None = None, used: np.ndarray | None = None) -> None:
         super().__init__(vectors, index_to_key, counts)
         self.ngrams = ngrams
         self.min_n, self.max_n = int(min_n), int(max_n)
         #: the words' own input rows (before composition), kept for fastText export
         self.words_table = words_table
+        self._buckets = int(ngrams.shape[0] if buckets is None else buckets)
+        #: the bucket of each n-gram row (sorted), or None: row b is bucket b
+        self.used = used
 
     @classmethod
     def compose(cls, words_table: np.ndarray, ngrams: np.ndarray, index_to_key: Sequence[str],
-                counts: Sequence[int] | None, min_n: int, max_n: int) -> "SubwordVectors":
-        """Build from a model's ``input`` (V, D) and ``ngrams`` (buckets, D) tables."""
-        offsets, ids = vocab_subwords(index_to_key, min_n, max_n, ngrams.shape[0])
+                counts: Sequence[int] | None, min_n: int, max_n: int, buckets: int | None = None) -> "SubwordVectors":
+        """Build from a model's ``input`` (V, D) and ``ngrams`` tables: (buckets, D), or the compact
+        (reached buckets, D) when ``buckets`` is larger than its rows."""
+        buckets = ngrams.shape[0] if buckets is None else int(buckets)
+        offsets, ids = vocab_subwords(index_to_key, min_n, max_n, buckets)
+        used = None
+        if ngrams.shape[0] != buckets:  # compact: rows of the buckets the vocabulary reaches
+            used, ids = compact_rows(ids, buckets)
+            if len(used) != ngrams.shape[0]:
+                raise ValueError(f"an n-gram table of {ngrams.shape[0]} rows for {len(used)} reached buckets")
         vectors = compose_vocab_vectors(words_table, ngrams, offsets, ids)
-        return cls(vectors, index_to_key, counts, ngrams, min_n, max_n, words_table)
+        return cls(vectors, index_to_key, counts, ngrams, min_n, max_n, words_table, buckets, used)
 
     @property
     def buckets(self) -> int:
-        return self.ngrams.shape[0]
+        return self._buckets
+
+    def _ngram_rows(self, word: str) -> tuple[np.ndarray, int]:
+        """The n-gram table rows of ``word``'s n-grams that exist, and its number of n-grams."""
+        ids = ngram_ids(word, self.min_n, self.max_n, self.buckets)
+        rows = bucket_rows(ids, self.used)
+        return self.ngrams[rows[rows >= 0]], len(ids)  # (n', D)
 
     def oov_vector(self, word: str) -> np.ndarray:
         """The vector of a word outside the vocabulary: the mean of its n-gram rows."""
-        ids = ngram_ids(word, self.min_n, self.max_n, self.buckets)
-        rows = self.ngrams[ids]  # (n, D)
-        if len(ids) == 0 or not rows.any():
+        rows, n = self._ngram_rows(word)
+        if n == 0 or not rows.any():
             raise UnknownWordError(word, self.vocab.suggest(word))
-        return rows.sum(axis=0, dtype=np.float32) / np.float32(len(ids))
+        return rows.sum(axis=0, dtype=np.float32) / np.float32(n)
 
     def has_vector(self, word: str) -> bool:
         """Whether ``word`` is in the vocabulary or has at least one trained n-gram."""
         if word in self.key_to_index:
             return True
-        ids = ngram_ids(word, self.min_n, self.max_n, self.buckets)
-        return len(ids) > 0 and bool(self.ngrams[ids].any())
+        rows, n = self._ngram_rows(word)
+        return n > 0 and bool(rows.any())
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         i = self.key_to_index.get(word)
