@@ -195,3 +195,27 @@ def test_torchrun_trains_cbow_with_hierarchical_softmax(shard_corpus, tmp_path):
     assert (m.config.model, m.config.hs) == ("cbow", True)
     assert set(m.tables) == {"input", "hs_nodes"} and m.tables["hs_nodes"].shape[0] == len(m.vocab) - 1
     assert np.abs(m.tables["hs_nodes"]).sum() > 0 and np.isfinite(m.tables["input"]).all()
+
+
+def test_torchrun_trains_subwords(shard_corpus, tmp_path):
+    """The compact n-gram table follows from the merged vocabulary, the same on every rank, and is
+    averaged like the other tables; the model answers for a word outside its vocabulary."""
+    from palabra2vec.storage import load_model
+    from palabra2vec.variants import word_vectors
+
+    out = tmp_path / "model"
+    res = _torchrun([*map(str, shard_corpus), "--output", str(out), "--min-count", "1", "--epochs", "1",
+                     "--sync-every", "5000", "--subwords", "--buckets", "50000", "-q"])
+    assert res.returncode == 0, res.stderr[-3000:]
+    m = load_model(out)
+    assert m.config.subwords and set(m.tables) == {"input", "output", "ngrams"}
+    assert 0 < m.tables["ngrams"].shape[0] <= 50000 and np.isfinite(m.tables["ngrams"]).all()
+    one = tmp_path / "one"
+    res = _single([*map(str, shard_corpus), "--output", str(one), "--min-count", "1", "--epochs", "1",
+                   "--subwords", "--buckets", "50000", "-q"])
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert load_model(one).tables["ngrams"].shape == m.tables["ngrams"].shape  # same vocabulary, same rows
+    wv = word_vectors(m.config, m.vocab, m.tables)
+    oov = m.vocab.index_to_key[0] + "zq"
+    assert oov not in m.vocab
+    assert np.isfinite(wv[oov]).all() and np.abs(wv[oov]).sum() > 0
