@@ -113,6 +113,27 @@ def window_bounds(state, i, L, window):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def window_words(sent, i, lo, hi, out):
+    """The words of positions [lo, hi) except the center ``i``, into ``out``; returns how many."""
+    m = 0
+    for j in range(lo, hi):
+        if j != i:
+            out[m] = sent[j]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def list_row(mark, touched, n_touched, which, r):
+    """Note row ``r`` in ``touched`` (count in ``n_touched[which]``) the first time a round's
+    dense delta touches it (``mark`` empty: the shared table, nothing to note)."""
+    if mark.shape[0] > 0 and mark[r] == 0:
+        mark[r] = 1
+        touched[n_touched[which]] = r
+        n_touched[which] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
 def noise_word(state, alias_prob, alias_idx, avoid):
     """One word from the noise distribution (alias method), never ``avoid`` unless the
     vocabulary has one word. Returns (state, word)."""
@@ -170,13 +191,9 @@ def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
     touched for the first time are listed in ``touched`` (count in ``n_touched[which]``) for
     :func:`merge_delta`."""
     D = target.shape[1]
-    listing = mark.shape[0] > 0
     for i in range(n):
         r = rows[i]
-        if listing and mark[r] == 0:
-            mark[r] = 1
-            touched[n_touched[which]] = r
-            n_touched[which] += 1
+        list_row(mark, touched, n_touched, which, r)
         for j in range(n_src):
             c = coef[i, j]
             for d in range(D):
@@ -255,11 +272,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
             state, lo, hi = window_bounds(state, i, L, window)
-            m = 0
-            for j in range(lo, hi):
-                if j != i:
-                    ctx[cur, m] = sent[j]
-                    m += 1
+            m = window_words(sent, i, lo, hi, ctx[cur])
             if m == 0:
                 continue
             center = sent[i]

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, gather, njit, noise_word, read_sentence, scatter, window_bounds
+from .fast import _gradient, gather, njit, noise_word, read_sentence, scatter, window_bounds, window_words
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -214,11 +214,7 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
             state, lo, hi = window_bounds(state, i, L, window)
-            m = 0
-            for j in range(lo, hi):
-                if j != i:
-                    outs[m] = sent[j]
-                    m += 1
+            m = window_words(sent, i, lo, hi, outs)
             if m == 0:
                 continue
             for k in range(K):  # K noise words for the whole window, none of its words

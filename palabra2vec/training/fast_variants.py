@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, gather, njit, noise_word, ns_gradient, read_sentence, scatter, window_bounds
+from .fast import (_gradient, gather, list_row, njit, noise_word, ns_gradient, read_sentence, scatter,
+                   window_bounds, window_words)
 
 
 def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,13 +90,9 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
 def scatter_rows(target, mark, touched, n_touched, which, rows, n, src):
     """``target[rows[i]] += src[i]`` for i < n (rows listed as :func:`.fast.scatter` does)."""
     D = target.shape[1]
-    listing = mark.shape[0] > 0
     for i in range(n):
         r = rows[i]
-        if listing and mark[r] == 0:
-            mark[r] = 1
-            touched[n_touched[which]] = r
-            n_touched[which] += 1
+        list_row(mark, touched, n_touched, which, r)
         for d in range(D):
             target[r, d] += src[i, d]
 
@@ -234,11 +231,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
             state, lo, hi = window_bounds(state, i, L, window)
-            m = 0
-            for j in range(lo, hi):
-                if j != i:
-                    ctx[m] = sent[j]
-                    m += 1
+            m = window_words(sent, i, lo, hi, ctx)
             if m == 0:
                 continue
             center = sent[i]
