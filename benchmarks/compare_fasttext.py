@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from compare_gensim import CLI, DATA, PY, pretokenize, run_child  # noqa: E402
+from compare_gensim import CLI, DATA, PY, ensure_bytecode, pretokenize, run_child  # noqa: E402
 
 
 def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, subwords: bool,
@@ -89,6 +89,7 @@ def main() -> None:
     if args.quick:
         args.seeds, max_files = 1, 23
     name = "corpus-es" + (f"-first{max_files}" if max_files else "")
+    ensure_bytecode()
     t0 = time.perf_counter()
     path, tokens = pretokenize(DATA / "corpus-es", Path(args.cache_dir), name, max_files)
     print(f"corpus: {path} ({tokens:,} tokens; pre-tokenized in {time.perf_counter() - t0:.1f}s)", flush=True)

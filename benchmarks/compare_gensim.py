@@ -18,8 +18,14 @@ tokenizer (Gutenberg header/footer stripped) into one whitespace-tokenized file,
 per line, kept in ``--cache-dir``. Then each system runs as a child process on that file:
 ``palabra2vec train FILE --tokenizer whitespace`` and ``gensim_train.py`` (Word2Vec with
 ``corpus_file``). words/s = raw corpus words x epochs / wall time of the whole child process
-(imports, reading, vocabulary, training, saving); peak RSS from ``os.wait4``. Quality is
-computed for both with the same evaluator (gensim KeyedVectors, see quality.py).
+(imports, reading, vocabulary, training, saving; palabra2vec with ``--no-plot``, as in
+compare_fasttext.py: gensim draws no loss plot either); peak RSS from ``/usr/bin/time``. Quality
+is computed for both with the same evaluator (gensim KeyedVectors, see quality.py).
+
+Before timing, the venv's modules and palabra2vec's are byte-compiled once
+(:func:`ensure_bytecode`): pip does that on install, but not where ``PYTHONDONTWRITEBYTECODE``
+is set (as on the development machine), and then every child process compiled numba, scipy,
+gensim and matplotlib from source again, about 3.5 s each, on both sides.
 """
 
 from __future__ import annotations
@@ -39,6 +45,22 @@ ROOT = HERE.parent
 DATA = Path(os.environ.get("PALABRA2VEC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PY = sys.executable
 CLI = str(Path(PY).with_name("palabra2vec"))
+
+
+def ensure_bytecode() -> None:
+    """Byte-compile the interpreter's site-packages and palabra2vec once (what ``pip install``
+    does unless ``PYTHONDONTWRITEBYTECODE`` is set), so that no timed child process spends
+    seconds compiling imported modules from source. Already compiled files are skipped."""
+    import compileall
+    import site
+    import sysconfig
+
+    t0 = time.perf_counter()
+    dirs = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages(),
+            str(ROOT / "palabra2vec"), str(HERE)}
+    ok = all(compileall.compile_dir(d, quiet=2, workers=0) for d in sorted(dirs) if os.path.isdir(d))
+    print(f"byte-compiled the venv and palabra2vec in {time.perf_counter() - t0:.1f}s"
+          + ("" if ok else " (some files did not compile: they are compiled on import)"), flush=True)
 
 
 def pretokenize(corpus_dir: Path, cache: Path, name: str, max_files: int | None = None) -> tuple[Path, int]:
@@ -104,7 +126,7 @@ def mode_name() -> str:
 
 
 def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, min_count: int = 5) -> dict:
-    cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
+    cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "--no-plot", "-o", str(out), "--overwrite",
            "--vector-size", "100", "--window", "5", "--negative", str(MODE["negative"]), "--sample", "1e-4",
            "--subsample-formula", "word2vec", "--min-count", str(min_count), "--epochs", str(epochs),
            "--alpha", str(MODE["alpha"]), "--min-alpha", "0.0001", "--threads", str(threads), "--seed", str(seed),
@@ -254,6 +276,7 @@ def main() -> None:
                 alpha=args.alpha or (0.05 if args.model == "cbow" else 0.025))
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
           f"python {sys.version.split()[0]}, mode {mode_name()}", flush=True)
+    ensure_bytecode()
     with tempfile.TemporaryDirectory(prefix="p2v-bench-") as tmp:
         (scaling if args.scaling else compare)(args, Path(tmp))
 
