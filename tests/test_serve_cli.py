@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -61,6 +62,9 @@ def _raw(host: str, port: int, data: bytes, half_close: bool = True) -> bytes:
                 chunks.append(chunk)
         except (ConnectionResetError, BrokenPipeError):
             pass
+        except OSError as e:  # shutdown() after the server has already dropped the connection
+            if e.errno != errno.ENOTCONN:
+                raise
     return b"".join(chunks)
 
 
