@@ -7,7 +7,7 @@ The layout (fastText's ``src/fasttext.cc`` ``saveModel``, ``src/args.cc`` ``Args
 
 =====================  ===========================================================================
 header                 int32 magic 793712314, int32 version 12
-args                   int32 dim, ws, epoch, minCount, neg, wordNgrams, loss (ns = 2),
+args                   int32 dim, ws, epoch, minCount, neg, wordNgrams, loss (hs = 1, ns = 2),
                        model (cbow = 1, sg = 2), bucket, minn, maxn, lrUpdateRate; float64 t
 dictionary             int32 size, nwords, nlabels; int64 ntokens, pruneidx_size (-1: not pruned);
                        per entry: UTF-8 word, a 0 byte, int64 count, int8 type (0 word, 1 label)
@@ -15,6 +15,13 @@ input matrix           bool quantized (0); int64 rows (nwords + bucket), int64 d
                        the word rows, then the n-gram buckets
 output matrix          bool qout (0); int64 rows (nwords), int64 dim; float32 rows
 =====================  ===========================================================================
+
+The output matrix holds the output word rows (negative sampling), or, for a model trained with
+hierarchical softmax only, the V - 1 inner nodes of the Huffman tree and one zero row:
+fastText's ``HierarchicalSoftmaxLoss`` builds the tree from the dictionary's counts with
+word2vec.c's two-cursor merge (as :mod:`palabra2vec.training.huffman` does) and scores inner
+node ``n`` with output row ``n``. A model with both output layers is written with its negative
+sampling rows (fastText trains one loss).
 
 A word's vector in fastText is the mean of its word row and its n-gram rows (``getWordVector``),
 as in palabra2vec: the same vectors come out on both sides.
@@ -38,7 +45,7 @@ log = logging.getLogger(__name__)
 
 MAGIC = 793712314
 VERSION = 12
-LOSS_NS, MODEL_SG = 2, 2
+LOSS_HS, LOSS_NS, MODEL_CBOW, MODEL_SG = 1, 2, 1, 2
 
 
 def is_fasttext_bin(path: str | os.PathLike[str]) -> bool:
@@ -79,9 +86,12 @@ def _write_matrix(f: BinaryIO, parts: list[tuple[int, Callable[[int, int], np.nd
 def save_fasttext_bin(path: str | os.PathLike[str], words: list[str], counts: np.ndarray, input_rows: np.ndarray,
                       ngrams: np.ndarray, output_rows: np.ndarray, min_n: int, max_n: int, *, window: int = 5,
                       epochs: int = 5, min_count: int = 5, negative: int = 5, sample: float = 1e-4,
-                      buckets: int | None = None, used: np.ndarray | None = None) -> Path:
-    """Write a fastText ``.bin`` (skip-gram, negative sampling) from the word rows (V, D), the
-    n-gram table (buckets, D; 0 rows for a model without subwords) and the output rows (V, D).
+                      buckets: int | None = None, used: np.ndarray | None = None, loss: int = LOSS_NS,
+                      model: int = MODEL_SG) -> Path:
+    """Write a fastText ``.bin`` from the word rows (V, D), the n-gram table (buckets, D; 0 rows
+    for a model without subwords) and the output rows (V, D): ``loss`` ``LOSS_NS`` (output word
+    rows) or ``LOSS_HS`` (the Huffman tree's inner nodes, then a zero row), ``model``
+    ``MODEL_SG`` or ``MODEL_CBOW``.
     A compact n-gram table (row r is bucket ``used[r]`` of ``buckets``) is written as fastText's
     full (buckets, D) matrix, zero rows where it has none, block by block."""
     V, D = input_rows.shape
@@ -95,7 +105,7 @@ def save_fasttext_bin(path: str | os.PathLike[str], words: list[str], counts: np
 
     def write(f: BinaryIO) -> None:
         f.write(struct.pack("<ii", MAGIC, VERSION))
-        f.write(struct.pack("<12i", D, window, epochs, min_count, negative, 1, LOSS_NS, MODEL_SG, buckets,
+        f.write(struct.pack("<12i", D, window, epochs, min_count, negative, 1, loss, model, buckets,
                             min_n if buckets else 0, max_n if buckets else 0, 100))
         f.write(struct.pack("<d", sample))
         f.write(struct.pack("<iiiqq", V, V, 0, int(counts.sum()), -1))
@@ -188,13 +198,20 @@ def load_fasttext_bin(path: str | os.PathLike[str]) -> SubwordVectors:
 def export_fasttext_bin(model_dir: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
     """Write the palabra2vec model in ``model_dir`` as a fastText ``.bin``."""
     from ..storage import load_model
-    from ..variants import INPUT, NGRAMS, OUTPUT, ngram_layout
+    from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT, ngram_layout
 
     m = load_model(model_dir)
     c, t = m.config, m.tables
     ngrams = t.get(NGRAMS, np.zeros((0, c.vector_size), np.float32))
     used = ngram_layout(c, m.vocab.index_to_key).used if c.subwords else None  # the compact table's buckets
-    return save_fasttext_bin(path, m.vocab.index_to_key, m.vocab.counts, t[INPUT], ngrams, t[OUTPUT],
+    if OUTPUT in t:
+        output, loss = t[OUTPUT], LOSS_NS
+    else:  # hierarchical softmax only: the inner nodes, padded to V rows (see the module docstring)
+        nodes = t[HS_NODES]
+        output = np.concatenate([nodes, np.zeros((t[INPUT].shape[0] - nodes.shape[0], c.vector_size), np.float32)])
+        loss = LOSS_HS
+    return save_fasttext_bin(path, m.vocab.index_to_key, m.vocab.counts, t[INPUT], ngrams, output,
                              c.min_n if c.subwords else 0, c.max_n if c.subwords else 0, window=c.window,
                              epochs=c.epochs, min_count=c.min_count, negative=c.negative, sample=c.sample,
-                             buckets=c.buckets if c.subwords else None, used=used)
+                             buckets=c.buckets if c.subwords else None, used=used, loss=loss,
+                             model=MODEL_CBOW if c.model == "cbow" else MODEL_SG)
