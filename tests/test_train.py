@@ -90,6 +90,15 @@ def test_fast_backend_refuses_what_it_cannot_do():
         resolve_backend(TrainConfig(backend="fast", optimizer="adam"), "cpu")
 
 
+@pytest.mark.parametrize("variant", [dict(model="cbow"), dict(hs=True, negative=0), dict(hs=True)])
+def test_batched_backend_refuses_cbow_and_hs_and_auto_on_a_gpu_takes_torch(variant):
+    with pytest.raises(UsageError, match="batched backend trains skip-gram with negative sampling only"):
+        resolve_backend(TrainConfig(backend="batched", **variant), "cpu")
+    # on a GPU the fast kernel cannot run: auto must not hand a CBOW/HS model to the batched step
+    assert resolve_backend(TrainConfig(**variant), "cuda") == "torch"
+    assert resolve_backend(TrainConfig(), "cuda") == "batched"
+
+
 def test_save_and_load_model_directory(tiny_corpus, tmp_path):
     m = _train(tiny_corpus)
     m.save(tmp_path / "m")

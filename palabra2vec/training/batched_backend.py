@@ -199,6 +199,9 @@ class BatchedBackend:
             return "the batched backend trains with SGD only; use --backend torch for Adam"
         if config.subwords:
             return "the batched backend trains word-level skip-gram only; use --backend torch or fast for --subwords"
+        if config.model != "sg" or config.hs:
+            return ("the batched backend trains skip-gram with negative sampling only; use --backend torch "
+                    "(or fast, on CPU) for CBOW and hierarchical softmax")
         return None
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
