@@ -161,8 +161,6 @@ class TrainConfig:
             need(1 <= self.min_n <= 100 and 0 <= self.max_n <= 100, "min n must be in 1..100 and max n in 0..100")
             need(self.max_n == 0 or self.min_n <= self.max_n, "min n must not exceed max n")
             need(1 <= self.buckets <= 2**31 - 1, "buckets must be between 1 and 2147483647")
-            need(self.model == "sg" and not self.hs and self.negative >= 1,
-                 "--subwords trains skip-gram with negative sampling only for now (not with --model cbow or --hs)")
         need(self.seed >= 0, "seed must be a non-negative integer")
         return self
 

@@ -120,6 +120,9 @@ class FastBackend:
             return "the fast backend trains with SGD only; use --backend torch for Adam"
         if not fast.AVAILABLE:
             return "the fast backend needs numba (pip install numba)"
+        if config.subwords and (config.model != "sg" or config.hs):
+            return ("the fast backend trains --subwords with skip-gram + negative sampling only; "
+                    "--backend torch trains it with CBOW or hierarchical softmax")
         return None
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,

@@ -41,16 +41,24 @@ class SubwordSkipGram(SkipGram):
     def input_vectors(self, centers: torch.Tensor) -> torch.Tensor:
         """(B, 1) center ids -> (B, 1, D) composed input vectors."""
         c = centers.reshape(-1)  # (B,)
-        starts = self.sub_offsets[c]  # (B,)
-        counts = self.sub_offsets[c + 1] - starts  # (B,) n-grams per center
-        bag_starts = torch.cumsum(counts, 0) - counts  # (B,) where each bag starts in ``flat``
-        total = int(counts.sum())
-        pos = (torch.arange(total, device=c.device) - torch.repeat_interleave(bag_starts, counts)
-               + torch.repeat_interleave(starts, counts))  # (total,) positions in sub_ids
-        flat = self.sub_ids[pos]  # (total,) bucket ids, bag after bag
-        summed = F.embedding_bag(flat, self.ngrams.weight, bag_starts, mode="sum",
-                                 sparse=self.ngrams.sparse)  # (B, D); empty bags are 0
+        summed, counts = ngram_sums(self.ngrams, self.sub_offsets, self.sub_ids, c)  # (B, D), (B,)
         total_rows = self.input(c) + summed  # (B, D) sum of the N rows
         n = counts.clamp(min=1).to(summed.dtype)[:, None]  # (B, 1): gensim's scale, 1 / n (n-grams), not 1 / N
         v = total_rows + (total_rows / n - total_rows).detach()  # value: sum / n; gradient: to each row whole
         return v[:, None, :]  # (B, 1, D)
+
+
+def ngram_sums(ngrams: nn.Embedding, offsets: torch.Tensor, ids: torch.Tensor,
+               words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For word ids ``words`` (B,): the sum of each word's n-gram rows (B, D; 0 for a word with
+    none) and how many it has (B,), the rows given as CSR arrays ``offsets``/``ids`` (an
+    EmbeddingBag in sum mode over the words' bags, laid end to end)."""
+    starts = offsets[words]  # (B,)
+    counts = offsets[words + 1] - starts  # (B,) n-grams per word
+    bag_starts = torch.cumsum(counts, 0) - counts  # (B,) where each bag starts in ``flat``
+    total = int(counts.sum())
+    pos = (torch.arange(total, device=words.device) - torch.repeat_interleave(bag_starts, counts)
+           + torch.repeat_interleave(starts, counts))  # (total,) positions in ``ids``
+    flat = ids[pos]  # (total,) n-gram rows, bag after bag
+    summed = F.embedding_bag(flat, ngrams.weight, bag_starts, mode="sum", sparse=ngrams.sparse)  # (B, D)
+    return summed, counts

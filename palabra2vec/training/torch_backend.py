@@ -54,12 +54,13 @@ class TorchBackend:
         V, D = tables["input"].shape
         # CBOW and/or hierarchical softmax: Word2VecNet and its batches (torch_variants.py)
         self.variant = config.model != "sg" or config.hs
-        if subwords is not None:  # fastText's subword model (--subwords)
+        if self.variant:  # (with --subwords, Word2VecNet composes the n-gram rows too)
+            sub = None if subwords is None else (*subwords, tables["ngrams"].shape[0])
+            self.model = variant_model(config, V, D, sgd, noise, sub)
+        elif subwords is not None:  # fastText's subword model (--subwords)
             from .subword_model import SubwordSkipGram
 
             self.model: SkipGram = SubwordSkipGram(V, D, tables["ngrams"].shape[0], *subwords, sparse=sgd)
-        elif self.variant:
-            self.model = variant_model(config, V, D, sgd, noise)
         else:
             self.model = SkipGram(V, D, sparse=sgd)
         self.load_tables(tables)

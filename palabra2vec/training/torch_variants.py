@@ -17,10 +17,12 @@ from .variant_model import Word2VecNet
 
 
 def variant_model(config: TrainConfig, vocab_size: int, vector_size: int, sparse: bool,
-                  noise: NoiseDistribution) -> Word2VecNet:
-    """The readable model of ``config``'s variant, with its Huffman tree (``.tree``, or None)."""
+                  noise: NoiseDistribution,
+                  subwords: tuple[np.ndarray, np.ndarray, int] | None = None) -> Word2VecNet:
+    """The readable model of ``config``'s variant, with its Huffman tree (``.tree``, or None);
+    ``subwords`` (offsets, ids, n-gram rows) with ``--subwords``."""
     model = Word2VecNet(vocab_size, vector_size, cbow=config.model == "cbow", cbow_mean=config.cbow_mean,
-                        negative=config.negative > 0, hs=config.hs, sparse=sparse)
+                        negative=config.negative > 0, hs=config.hs, sparse=sparse, subwords=subwords)
     model.tree = build_huffman(noise.counts) if config.hs and vocab_size > 1 else None
     return model
 
