@@ -1,5 +1,5 @@
 """fastText's subword model: n-grams and hashes against gensim's reproduction of fastText, the
-kernel step against autograd, sparse per-thread deltas, and vectors for unknown words."""
+kernel step against autograd, per-thread private rows, and vectors for unknown words."""
 
 from __future__ import annotations
 
@@ -109,38 +109,43 @@ def _toy(seed, V=7, B=13, D=5):
     return words, offsets, ids, syn0, syn1, ngr
 
 
-def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse=False):
-    from palabra2vec.training.fast_subwords import center_update, merge_sparse
+def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, private=False):
+    from palabra2vec.training.fast_backend import lazy_zeros
+    from palabra2vec.training.fast_subwords import PrivateRows, center_update
 
     D = syn0.shape[1]
     s0, s1, ng = syn0.copy(), syn1.copy(), ngr.copy()
-    empty = np.zeros((0, D), np.float32)
     counts = np.zeros(3, np.int64)
-    e8, e32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
-    if sparse:  # deterministic rounds: the n-gram step goes to a compact delta, merged after
-        dn = np.zeros((len(ids), D), np.float32)
-        slot = np.full(ngr.shape[0], -1, np.int32)
-        touchedn = np.zeros(len(ids), np.int32)
+    if private:  # deterministic rounds: the step goes to thread 1's copies of the rows, merged after
+        rows = [PrivateRows(*t.shape, 2, lazy_zeros) for t in (s0, s1, ng)]
+        args = [p.local[1] for p in rows] + [p.slot[1] for p in rows]
     else:
-        dn, slot, touchedn = empty, e32, e32
+        empty, e32 = np.zeros((0, D), np.float32), np.zeros(0, np.int32)
+        args = [empty] * 3 + [e32] * 3
     n_out = len(outs)  # m + K
-    g = np.zeros((n_out, 1), np.float32)
-    x = np.zeros((1, D), np.float32)
+    g = np.zeros(n_out, np.float32)
+    x = np.zeros(D, np.float32)
     rout = np.zeros((n_out, D), np.float32)
     e = np.zeros(D, np.float32)
-    loss = center_update(s0, s1, ng, offsets, ids, empty, empty, dn, e8, e8, slot, e32, e32, touchedn, counts,
+    loss = center_update(s0, s1, ng, offsets, ids, *args, counts,
                          w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True)
-    if sparse:
-        assert 0 < counts[2] <= len(set(ids[offsets[w]:offsets[w + 1]].tolist()))
-        merge_sparse(ng, dn, slot, touchedn, counts[2])
-        assert (slot == -1).all() and not dn.any()
+    if private:
+        np.testing.assert_array_equal(s0, syn0)  # the tables wait for the merge
+        np.testing.assert_array_equal(ng, ngr)
+        touched = [{w}, set(outs), set(ids[offsets[w]:offsets[w + 1]].tolist())]
+        for p, want, n in zip(rows, touched, counts):
+            assert n == len(want) and set(np.flatnonzero(p.slot[1] >= 0)) == want and (p.slot[0] == -1).all()
+        for p, t in zip(rows, (s0, s1, ng)):
+            p.merge(t, 0, t.shape[0] // 2)  # in two row ranges, as on the pool
+            p.merge(t, t.shape[0] // 2, t.shape[0])
+            assert (p.slot == -1).all()
     return s0, s1, ng, loss
 
 
 @pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_center_update_matches_autograd(seed, sparse):
+@pytest.mark.parametrize("private", [False, True])
+def test_center_update_matches_autograd(seed, private):
     """The m window words, then K noise words shared by the window, each weighted by m."""
     from palabra2vec.training.subword_model import SubwordSkipGram
 
@@ -149,7 +154,7 @@ def test_center_update_matches_autograd(seed, sparse):
     rng = np.random.default_rng(100 + seed)
     w, m, K, alpha = int(rng.integers(V)), 3, 2, 0.1
     outs = rng.integers(0, V, m + K).tolist()
-    s0, s1, ng, loss = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, sparse)
+    s0, s1, ng, loss = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, private)
 
     model = SubwordSkipGram(V, D, ngr.shape[0], offsets, ids)
     model.load_state_dict({"input.weight": torch.from_numpy(syn0), "output.weight": torch.from_numpy(syn1),
@@ -170,15 +175,30 @@ def test_center_update_matches_autograd(seed, sparse):
     assert not np.array_equal(ng, ngr)  # the n-gram rows did move
 
 
-def test_count_touched_buckets_counts_distinct_rows():
-    from palabra2vec.training.fast_subwords import count_touched_buckets
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+def test_merge_adds_each_threads_change_in_thread_order():
+    """table[r] += copy_k[r] - table[r] at the start of the round, k = 0, 1, 2; untouched rows stay."""
+    from palabra2vec.training.fast_backend import lazy_zeros
+    from palabra2vec.training.fast_subwords import PrivateRows
 
-    words, offsets, ids, *_ = _toy(0)
-    chunk = np.array([0, 1, -1, 1, 4, 0, -1], np.int32)
-    seen_w, seen_b = np.zeros(len(words), np.bool_), np.zeros(13, np.bool_)
-    want = len(set(ids[offsets[0]:offsets[1]]) | set(ids[offsets[1]:offsets[2]]) | set(ids[offsets[4]:offsets[5]]))
-    assert count_touched_buckets(chunk, offsets, ids, seen_w, seen_b) == want
-    assert not seen_w.any() and not seen_b.any()
+    rng = np.random.default_rng(5)
+    table = rng.normal(size=(6, 4)).astype(np.float32)
+    p = PrivateRows(6, 4, 3, lazy_zeros)
+    want = table.copy()
+    for k, rows in enumerate([[1, 4], [4], [0, 4]]):
+        for s, r in enumerate(rows):
+            p.slot[k, r] = s
+            p.local[k, s] = table[r] + rng.normal(size=4).astype(np.float32)
+    for r in (0, 1, 4):
+        for k in range(3):
+            if p.slot[k, r] >= 0:
+                want[r] += p.local[k, p.slot[k, r]] - table[r]
+    before = table.copy()
+    p.merge(table, 0, 3)
+    p.merge(table, 3, 6)
+    np.testing.assert_allclose(table, want, rtol=1e-6)
+    np.testing.assert_array_equal(table[[2, 3, 5]], before[[2, 3, 5]])
+    assert not np.allclose(table[4], before[4]) and (p.slot == -1).all()
 
 
 # -- vectors of words in and out of the vocabulary ----------------------------------------------
@@ -210,7 +230,7 @@ def _train(corpus, **kw):
 
 
 @pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
-def test_deterministic_threads_with_sparse_deltas_repeat_exactly(tiny_corpus, tmp_path):
+def test_deterministic_threads_with_private_rows_repeat_exactly(tiny_corpus, tmp_path):
     a = _train(tiny_corpus, threads=2, seed=3)
     b = _train(tiny_corpus, threads=2, seed=3)
     layout = ngram_layout(a.config, a.vocab.index_to_key)  # one row per bucket the vocabulary reaches

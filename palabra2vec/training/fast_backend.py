@@ -68,39 +68,6 @@ class _RowDelta:
         fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
-class _SparseDelta:
-    """One thread's pending updates of a large table (the n-gram rows): ``slot[r]`` is the row of
-    ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
-    ``delta`` holds only the rows a work item can touch (:meth:`reserve`), not a dense copy of
-    the table (on corpus-es 208,090 x 100 float32, 83 MB per thread)."""
-
-    def __init__(self, rows: int, dim: int, words: int) -> None:
-        self.slot = np.full(rows, -1, np.int32)
-        self.delta = np.zeros((0, dim), np.float32)
-        self.touched = np.zeros(0, np.int32)
-        self.seen_word = np.zeros(words, np.bool_)
-        self.seen_bucket = np.zeros(rows, np.bool_)
-
-    def reserve(self, chunk: np.ndarray, offsets: np.ndarray, ids: np.ndarray, pending: int) -> None:
-        """Make room for the rows ``chunk`` can touch on top of ``pending`` ones (grown by half
-        again when short, so that reallocations are rare)."""
-        from .fast_subwords import count_touched_buckets
-
-        need = pending + count_touched_buckets(chunk, offsets, ids, self.seen_word, self.seen_bucket)
-        if need > self.delta.shape[0]:
-            cap = max(need, self.delta.shape[0] * 3 // 2)
-            grown = np.zeros((cap, self.delta.shape[1]), np.float32)
-            grown[:pending] = self.delta[:pending]
-            touched = np.zeros(cap, np.int32)
-            touched[:pending] = self.touched[:pending]
-            self.delta, self.touched = grown, touched
-
-    def merge(self, table: np.ndarray, n: int) -> None:
-        from .fast_subwords import merge_sparse
-
-        merge_sparse(table, self.delta, self.slot, self.touched, n)
-
-
 class FastBackend:
     """The compiled kernel on CPU threads.
 
@@ -140,10 +107,15 @@ class FastBackend:
         row_delta = _RowDelta if not self._variant and subwords is None else _Delta
         self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
         self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
-        if self.deterministic:
+        self._private: dict[str, Any] = {}  # subwords, deterministic: fast_subwords.PrivateRows per table
+        if self.deterministic and subwords is not None:
+            from .fast_subwords import PrivateRows
+
+            self._private = {name: PrivateRows(*t.shape, config.threads, lazy_zeros) for name, t in self._tables.items()}
+            self._slots = [({}, np.zeros(len(self._tables), np.int64)) for _ in range(config.threads)]
+        elif self.deterministic:
             for _ in range(config.threads):
-                deltas = {name: _SparseDelta(*t.shape, len(keep)) if name == NGRAMS else row_delta(*t.shape)
-                          for name, t in self._tables.items()}
+                deltas = {name: row_delta(*t.shape) for name, t in self._tables.items()}
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
@@ -153,6 +125,8 @@ class FastBackend:
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:
         c = self.config
+        if self.subwords is not None:
+            return self._train_item_subwords(chunk, alpha0, alpha1, seed, slot if self.deterministic else None)
         if self.deterministic and slot is not None:
             deltas, counts = self._slots[slot]
         else:
@@ -160,8 +134,6 @@ class FastBackend:
         if self._variant:
             return self._train_variant(chunk, alpha0, alpha1, seed, deltas, counts)
         d_in, d_out = deltas[INPUT], deltas[OUTPUT]
-        if self.subwords is not None:
-            return self._train_item_subwords(chunk, alpha0, alpha1, seed, deltas, counts)
         loss, terms, _pairs = fast.train_chunk(
             chunk, self._tables[INPUT], self._tables[OUTPUT], self.keep, self.noise.prob, self.noise.alias,
             c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
@@ -170,25 +142,45 @@ class FastBackend:
         return float(loss), int(terms)
 
     def _train_item_subwords(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
-                             deltas: dict[str, Any], counts: np.ndarray) -> tuple[float, int]:
-        """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`)."""
+                             slot: int | None) -> tuple[float, int]:
+        """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`), on
+        thread slot ``slot``'s private rows (deterministic rounds) or the tables (Hogwild)."""
         from .fast_subwords import train_chunk_subwords
 
         c = self.config
         offsets, ids = self.subwords
-        d_in, d_out, d_ng = deltas[INPUT], deltas[OUTPUT], deltas[NGRAMS]
-        if isinstance(d_ng, _SparseDelta):
-            d_ng.reserve(chunk, offsets, ids, int(counts[2]))
-            slot = d_ng.slot
+        if slot is not None:
+            _, counts = self._slots[slot]
+            (l0, s0), (l1, s1), (ln, sn) = [(p.local[slot], p.slot[slot]) for p in
+                                            (self._private[INPUT], self._private[OUTPUT], self._private[NGRAMS])]
         else:
-            slot = self._no_slot
+            counts = self._no_counts
+            l0 = l1 = ln = self._none[INPUT].delta  # (0, D)
+            s0 = s1 = sn = self._no_slot
         loss, terms, _pairs = train_chunk_subwords(
             chunk, self._tables[INPUT], self._tables[OUTPUT], self._tables[NGRAMS], offsets, ids, self.keep,
             self.noise.prob, self.noise.alias, c.window, c.negative, alpha0, alpha1, seed,
-            c.max_sentence_length, self.track_every, d_in.delta, d_out.delta, d_ng.delta, d_in.mark, d_out.mark,
-            slot, d_in.touched, d_out.touched, d_ng.touched, counts,
+            c.max_sentence_length, self.track_every, l0, l1, ln, s0, s1, sn, counts,
         )
         return float(loss), int(terms)
+
+    def _end_round_subwords(self, pool: Executor | None) -> None:
+        """Add every thread's private rows to the tables (:func:`fast_subwords.merge_private`),
+        each table cut into row ranges, on the pool's threads at once (rows are independent)."""
+        parts = max(1, self.threads) if pool is not None else 1
+        tasks = []
+        for name, table in self._tables.items():
+            rows = table.shape[0]
+            cuts = [rows * i // parts for i in range(parts + 1)]
+            tasks += [(self._private[name], table, lo, hi) for lo, hi in zip(cuts, cuts[1:])]
+        if pool is None:
+            for p, table, lo, hi in tasks:
+                p.merge(table, lo, hi)
+        else:
+            for f in [pool.submit(p.merge, table, lo, hi) for p, table, lo, hi in tasks]:
+                f.result()
+        for _, counts in self._slots:
+            counts[:] = 0
 
     def _init_variant(self) -> None:
         """The Huffman tree (when ``hs``) and empty stand-ins for the tables this variant lacks."""
@@ -224,6 +216,8 @@ class FastBackend:
         """Add every slot's pending updates to the tables, slot 0 first. On pool threads, at
         once: the tables share no memory, and a table of sparse row deltas is cut into row
         ranges (rows are independent; each range still adds the slots in order)."""
+        if self._private:
+            return self._end_round_subwords(pool)
         names = list(self._tables)
         parts = max(1, self.threads) if pool is not None else 1
         tasks = []
@@ -253,7 +247,7 @@ class FastBackend:
 
     def release(self) -> None:
         """Free the per-thread delta tables (after training; they hold no pending update)."""
-        self._slots = []
+        self._slots, self._private = [], {}
         self.deterministic = False
 
     def tables(self) -> dict[str, np.ndarray]:

@@ -35,41 +35,82 @@ shared *unweighted* (K noise words for m positives) fell to 27.37 / 0.1744 / 0.3
 fastText trains the same pairs this way round (input = the center's subwords, output = the
 context word).
 
-Deterministic threads keep the pending updates of the (buckets, D) n-gram table *sparse*: a
-slot per bucket (int32, -1 = none) pointing into a compact delta of only the rows touched
-this round (:func:`scatter_mean`, :func:`merge_sparse`); the capacity a work item needs is
-counted before it runs (:func:`count_touched_buckets`). The input and output tables keep
-word2vec's dense (V, D) deltas. The n-gram table itself is compact (only the buckets the
-vocabulary reaches, :func:`palabra2vec.variants.ngram_layout`): ``sub`` holds row numbers of it.
+Deterministic threads copy each row on its first touch in a round (copy-on-first-touch,
+:class:`PrivateRows`, :func:`own_row`): a thread then reads and writes only its private copy
+of the row, one row per access as in Hogwild, where a pending delta (the table row plus the
+delta row) costs two. After the round each thread's change (its copy minus the row at the
+start of the round) is added to the table, thread 0 first, in row ranges on the pool
+(:func:`merge_private`): the same seed and thread count give the same vectors. All three
+tables (input, output, n-grams) work this way; the private rows are compact (the k-th row
+a thread touches takes row k) in lazily allocated zero pages, so only touched rows become
+resident. Measured on corpus-es (1 epoch, benchmarks/RESULTS.md "Subwords, round 4"), this
+replaced dense (V, D) deltas of the word rows and a sparse n-gram delta whose capacity was
+counted per work item. The n-gram table itself is compact (only the buckets the vocabulary
+reaches, :func:`palabra2vec.variants.ngram_layout`): ``sub`` holds row numbers of it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, gather, njit, noise_word, read_sentence, scatter, window_bounds, window_words
+from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
+
+
+class PrivateRows:
+    """Every thread's private copies of one table's rows for deterministic rounds: thread k
+    reads and writes row r in ``local[k, slot[k, r]]`` (``slot`` -1: not touched this round),
+    copied from the table at the row's first touch (:func:`own_row`); :func:`merge_private`
+    adds each thread's change to the table after the round. ``local`` has room for every row,
+    in zero pages allocated by ``alloc`` (``fast_backend.lazy_zeros``), so only the rows a
+    round touches become resident memory (no dense copy of the table per thread)."""
+
+    def __init__(self, rows: int, dim: int, threads: int, alloc) -> None:
+        self.local = alloc(threads * rows, dim).reshape(threads, rows, dim)
+        self.slot = np.full((threads, rows), -1, np.int32)
+
+    def merge(self, table: np.ndarray, lo: int, hi: int) -> None:
+        """Add every thread's changes to rows ``[lo, hi)`` of ``table``, thread 0 first."""
+        merge_private(table, self.local, self.slot, lo, hi)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def gather_mean(syn0, d0, ngr, dn, slot, w, off, sub, x):
+def own_row(table, local, slot, n_touched, which, r):
+    """Where this thread reads and writes row ``r`` of ``table``: with a private copy (``slot``
+    not empty, deterministic rounds) the row ``slot[r]`` of ``local``, copied from the table
+    at its first touch this round (the next compact row, count in ``n_touched[which]``);
+    otherwise (Hogwild) row ``r`` of the table itself."""
+    if slot.shape[0] == 0:
+        return r
+    s = slot[r]
+    if s < 0:
+        s = n_touched[which]
+        n_touched[which] += 1
+        slot[r] = s
+        for d in range(table.shape[1]):
+            local[s, d] = table[r, d]
+    return s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def row_of(slot, r):
+    """The row of ``r`` already owned by this thread (:func:`own_row`): ``slot[r]``, or r (Hogwild)."""
+    return r if slot.shape[0] == 0 else slot[r]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x):
     """``x = (syn0[w] + sum_g ngr[g]) / max(n, 1)`` over the n rows g in ``sub[off[w]:off[w+1]]``,
-    each row plus this thread's pending delta when it keeps one (dense ``d0``, sparse
-    ``dn``/``slot``); returns n."""
+    each row as this thread sees it (:func:`own_row`); returns n."""
     D = syn0.shape[1]
+    t0 = l0 if s0.shape[0] > 0 else syn0
+    tn = ln if sn.shape[0] > 0 else ngr
+    i = own_row(syn0, l0, s0, n_touched, 0, w)
     for d in range(D):
-        x[d] = syn0[w, d]
-    if d0.shape[0] > 0:
-        for d in range(D):
-            x[d] += d0[w, d]
-    sparse = dn.shape[0] > 0
+        x[d] = t0[i, d]
     for k in range(off[w], off[w + 1]):
-        r = sub[k]
+        i = own_row(ngr, ln, sn, n_touched, 2, sub[k])
         for d in range(D):
-            x[d] += ngr[r, d]
-        if sparse and slot[r] >= 0:
-            s = slot[r]
-            for d in range(D):
-                x[d] += dn[s, d]
+            x[d] += tn[i, d]
     n = off[w + 1] - off[w]  # gensim's scale: the sum of the 1 + n rows over n (1 without n-grams)
     inv = np.float32(1.0) / np.float32(max(n, 1))
     for d in range(D):
@@ -78,119 +119,99 @@ def gather_mean(syn0, d0, ngr, dn, slot, w, off, sub, x):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def scatter_mean(t0, mark0, touched0, n_touched, ngr, dn, slot, touchedn, w, off, sub, e, scale):
-    """Add ``scale * e`` to the word's row of ``t0`` (the input table or its dense delta) and to
-    each of its n-gram rows: into ``ngr`` (Hogwild) or the sparse delta ``dn`` via ``slot``
-    (deterministic rounds; a bucket's first touch takes the next compact row, listed in
-    ``touchedn``, count in ``n_touched[2]``)."""
-    D = t0.shape[1]
-    if mark0.shape[0] > 0 and mark0[w] == 0:
-        mark0[w] = 1
-        touched0[n_touched[0]] = w
-        n_touched[0] += 1
+def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e):
+    """Add ``e`` to the word's input row and to each of its n-gram rows (this thread's copies
+    in deterministic rounds, owned by :func:`gather_mean`; the tables in Hogwild)."""
+    D = syn0.shape[1]
+    t0 = l0 if s0.shape[0] > 0 else syn0
+    tn = ln if sn.shape[0] > 0 else ngr
+    i = row_of(s0, w)
     for d in range(D):
-        t0[w, d] += scale * e[d]
-    sparse = dn.shape[0] > 0
+        t0[i, d] += e[d]
     for k in range(off[w], off[w + 1]):
-        r = sub[k]
-        if sparse:
-            s = slot[r]
-            if s < 0:
-                s = n_touched[2]
-                slot[r] = s
-                touchedn[s] = r
-                n_touched[2] += 1
-            for d in range(D):
-                dn[s, d] += scale * e[d]
-        else:
-            for d in range(D):
-                ngr[r, d] += scale * e[d]
+        i = row_of(sn, sub[k])
+        for d in range(D):
+            tn[i, d] += e[d]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def center_update(syn0, syn1, ngr, off, sub, d0, d1, dn, mark0, mark1, slot, touched0, touched1,
-                  touchedn, n_touched, w, outs, m, K, alpha, g, x, rout, e, track):
+def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
+                  w, outs, m, K, alpha, g, x, rout, e, track):
     """One SGD step for center ``w`` against its ``m`` window words ``outs[:m]`` (positives) and
     ``K`` noise words ``outs[m:m+K]`` shared by the window (each weighted by m), all from the rows
     before the step: ``g[o] = alpha (label - sigmoid(x . u[o]))`` (times m for a noise word),
     ``output[o] += g[o] x``, and each of the N rows composing x gets the whole input step
     ``row += sum_o g[o] output[o]`` (as fastText and gensim do, not the 1/N gradient of the mean).
-    Returns the summed (weighted) BCE loss if ``track``."""
+    Rows are this thread's private copies (``l*``/``s*``, :class:`PrivateRows`) or, with empty
+    ``s*``, the tables (Hogwild). Returns the summed (weighted) BCE loss if ``track``."""
     D = syn0.shape[1]
     n_out = m + K
-    gather_mean(syn0, d0, ngr, dn, slot, w, off, sub, x[0])  # x: (1, D)
-    gather(syn1, d1, outs, n_out, rout)  # (m + K, D)
+    gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x)  # x: (D,)
+    t1 = l1 if s1.shape[0] > 0 else syn1
+    for o in range(n_out):  # (m + K, D)
+        i = own_row(syn1, l1, s1, n_touched, 1, outs[o])
+        for d in range(D):
+            rout[o, d] = t1[i, d]
     weight = np.float32(m)
     loss = 0.0
     for o in range(n_out):
         f = np.float32(0.0)
         for d in range(D):
-            f += x[0, d] * rout[o, d]
-        g[o, 0], term = _gradient(f, o < m, alpha, track)  # g: (m + K, 1)
+            f += x[d] * rout[o, d]
+        g[o], term = _gradient(f, o < m, alpha, track)  # g: (m + K,)
         if o >= m:  # a noise word stands for the m window words' draws
-            g[o, 0] *= weight
+            g[o] *= weight
             term *= weight
         loss += term
-    t1 = d1 if d1.shape[0] > 0 else syn1
-    scatter(t1, mark1, touched1, n_touched, 1, outs, n_out, g, x, 1)  # output step
+    for o in range(n_out):  # output step
+        i = row_of(s1, outs[o])
+        c = g[o]
+        for d in range(D):
+            t1[i, d] += c * x[d]
     for d in range(D):
         e[d] = 0.0
     for o in range(n_out):
-        c = g[o, 0]
+        c = g[o]
         for d in range(D):
             e[d] += c * rout[o, d]
-    t0 = d0 if d0.shape[0] > 0 else syn0
-    scatter_mean(t0, mark0, touched0, n_touched, ngr, dn, slot, touchedn, w, off, sub, e,
-                 np.float32(1.0))  # input step: the whole of e to each of the n rows (fastText, gensim)
+    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e)  # input step: the whole of e to each row (fastText, gensim)
     return loss
 
 
 @njit(cache=True, nogil=True)
-def merge_sparse(table, dn, slot, touched, n):
-    """Add a thread's compact delta rows ``dn[:n]`` into ``table`` rows ``touched[:n]``; clear them."""
+def merge_private(table, local, slot, lo, hi):
+    """After a deterministic round, for each row r in ``[lo, hi)`` touched by some thread:
+    ``table[r] += local[k, slot[k, r]] - table0[r]`` for k = 0, 1, ... (table0: the row at the
+    start of the round), and clear the slots."""
+    T = slot.shape[0]
     D = table.shape[1]
-    for i in range(n):
-        r = touched[i]
-        for d in range(D):
-            table[r, d] += dn[i, d]
-            dn[i, d] = 0.0
-        slot[r] = -1
-
-
-@njit(cache=True, nogil=True)
-def count_touched_buckets(ids, off, sub, seen_word, seen_bucket):
-    """How many distinct n-gram buckets the words of ``ids`` (``-1`` between sentences) have: the
-    rows a work item can touch at most. ``seen_*`` are scratch flags, left cleared."""
-    count = 0
-    for p in range(ids.shape[0]):
-        w = ids[p]
-        if w < 0 or seen_word[w]:
-            continue
-        seen_word[w] = True
-        for k in range(off[w], off[w + 1]):
-            r = sub[k]
-            if not seen_bucket[r]:
-                seen_bucket[r] = True
-                count += 1
-    for p in range(ids.shape[0]):  # clear
-        w = ids[p]
-        if w >= 0 and seen_word[w]:
-            seen_word[w] = False
-            for k in range(off[w], off[w + 1]):
-                seen_bucket[sub[k]] = False
-    return count
+    orig = np.empty(D, np.float32)
+    for r in range(lo, hi):
+        first = True
+        for k in range(T):
+            s = slot[k, r]
+            if s < 0:
+                continue
+            if first:
+                for d in range(D):
+                    orig[d] = table[r, d]
+                first = False
+            for d in range(D):
+                table[r, d] += local[k, s, d] - orig[d]
+            slot[k, r] = -1
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias_idx, window, negative,
-                         alpha0, alpha1, seed, max_sentence, track_every,
-                         d0, d1, dn, mark0, mark1, slot, touched0, touched1, touchedn, n_touched):
+                         alpha0, alpha1, seed, max_sentence, track_every, l0, l1, ln, s0, s1, sn, n_touched):
     """Train the subword model on one chunk of the id stream (``-1`` between sentences).
 
     Subsampling, window sizes and the learning-rate ramp as
     :func:`palabra2vec.training.fast.train_chunk`; per center, K negatives shared by its window
     (alias method, never one of its window words; see :func:`center_update`).
-    Returns (loss_sum, loss_terms, pairs). Empty deltas (shape (0, D)) mean Hogwild updates of the shared tables.
+    Returns (loss_sum, loss_terms, pairs). ``l*``/``s*``: this thread's private rows of the input,
+    output and n-gram tables (:class:`PrivateRows`: ``local[k]``, ``slot[k]``); empty ``s*``
+    mean Hogwild updates of the shared tables.
     """
     D = syn0.shape[1]
     K = negative
@@ -199,8 +220,8 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
         state = np.uint64(1)
     sent = np.empty(max_sentence, np.int32)
     outs = np.empty(2 * window + K, np.int32)
-    g = np.empty((2 * window + K, 1), np.float32)
-    x = np.empty((1, D), np.float32)
+    g = np.empty(2 * window + K, np.float32)
+    x = np.empty(D, np.float32)
     e = np.empty(D, np.float32)
     rout = np.empty((2 * window + K, D), np.float32)
     n = ids.shape[0]
@@ -228,8 +249,8 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
                 outs[m + k] = t
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += center_update(syn0, syn1, ngr, off, sub, d0, d1, dn, mark0, mark1, slot, touched0, touched1,
-                                  touchedn, n_touched, sent[i], outs, m, K, alpha, g, x, rout, e, track)
+            loss += center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
+                                  sent[i], outs, m, K, alpha, g, x, rout, e, track)
             if track:
                 loss_terms += m * (K + 1)  # the per-pair terms the weighted loss stands for
             pairs += m
