@@ -158,3 +158,24 @@ def test_return_free_memory_gives_heap_back():
     del blocks
     if return_free_memory():
         assert rss_kb() < before - 40_000
+
+
+@pytest.mark.parametrize("n_ids,size,threads", [(1000, 100, 2), (1050, 100, 2), (1050, 100, 3), (99, 100, 2),
+                                                (7, 3, 4), (1_000_003, 65_536, 2), (10, 100, 1)])
+def test_even_rounds_cuts_a_multiple_of_threads_items(tmp_path, n_ids, size, threads):
+    from palabra2vec.text.encoded import sentence_chunks
+    from palabra2vec.training.train import even_rounds
+
+    ids = np.arange(n_ids, dtype=np.int32) % 5
+    ids[4::5] = -1  # sentences of 4 words
+    ids[-1] = -1
+    path = tmp_path / "ids.bin"
+    ids.tofile(path)
+    got = even_rounds(n_ids, size, threads)
+    chunks = [c.size for c in sentence_chunks(path, got)]
+    assert sum(chunks) == n_ids
+    plain = -(-n_ids // size)
+    if plain % threads == 0 or threads == 1:
+        assert got == size  # already even: unchanged
+    elif n_ids >= threads:
+        assert len(chunks) % threads == 0 and len(chunks) >= plain

@@ -43,6 +43,20 @@ log = logging.getLogger(__name__)
 VARIANT_ROUND_WORDS = 16384
 
 
+def even_rounds(n_ids: int, size: int, threads: int) -> int:
+    """A work-item size near ``size`` that cuts an id file of ``n_ids`` ids (separators
+    included: :func:`palabra2vec.text.encoded.sentence_chunks` reads ``size`` of them per
+    item) into a multiple of ``threads`` items, so no deterministic round runs fewer items than
+    threads (e.g. 39 items on 2 threads: the 20th round would train one item while the other
+    thread waits): the item count rounded up to a multiple of ``threads``, the ids shared
+    evenly among them. A count that already is a multiple keeps ``size``."""
+    items = -(-n_ids // size) if n_ids > 0 else 0
+    if threads <= 1 or items % threads == 0:
+        return size
+    items += threads - items % threads
+    return max(1, -(-n_ids // items))
+
+
 @dataclass
 class TrainState:
     """What callbacks see: where training is and how it goes."""
@@ -181,15 +195,18 @@ class Trainer:
 
     def chunk_words(self, corpus: EncodedCorpus) -> int:
         """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
-        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch)."""
+        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch), then
+        evened out (:func:`even_rounds`) so that the epoch's last round keeps every thread busy."""
         c = self.config
         if self.backend.item_words:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
         if c.model != "sg" or c.hs:  # CBOW and HS: shorter rounds, see VARIANT_ROUND_WORDS
-            return min(c.chunk_words, VARIANT_ROUND_WORDS)
-        return max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
+            size = min(c.chunk_words, VARIANT_ROUND_WORDS)
+        else:
+            size = max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
+        return even_rounds(corpus.n_ids, size, self.backend.threads)
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         size, offset = self.item_words, 0
