@@ -46,8 +46,8 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
 
 
 class _RowDelta:
-    """One thread's pending updates of a (V, D) table in deterministic rounds of skip-gram + NS
-    (:func:`palabra2vec.training.fast.scatter_sparse`): ``slot[r]`` is the compact row of
+    """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
+    kernels, skip-gram + NS and CBOW/HS (:func:`palabra2vec.training.sparse_delta.scatter_sparse`): ``slot[r]`` is the compact row of
     ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
     ``delta`` has room for every row, as lazy zero pages: only the rows a round touches (about
     a third of the input table, nine tenths of the output one on corpus-es) become resident."""
@@ -133,8 +133,8 @@ class FastBackend:
         self.deterministic = config.threads > 1 and not config.hogwild
         # CBOW and/or hierarchical softmax train in fast_variants; sg + NS stays in fast.train_chunk
         self._variant = config.model != "sg" or config.hs
-        # skip-gram + NS (words only) keeps sparse row deltas; the other kernels dense ones
-        row_delta = _RowDelta if not self._variant and subwords is None else _Delta
+        # word-level kernels (skip-gram + NS, CBOW/HS) keep sparse row deltas; subwords dense ones
+        row_delta = _RowDelta if subwords is None else _Delta
         self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
         self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
         if self.deterministic:
@@ -203,16 +203,16 @@ class FastBackend:
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
 
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
-                       deltas: dict[str, _Delta], counts: np.ndarray) -> tuple[float, int]:
+                       deltas: dict[str, _RowDelta], counts: np.ndarray) -> tuple[float, int]:
         c = self.config
-        none = _Delta.empty(self._absent.shape[1])
+        none = _RowDelta.empty(self._absent.shape[1])
         d_in, d_out, d_hs = deltas[INPUT], deltas.get(OUTPUT, none), deltas.get(HS_NODES, none)
         loss, terms, _pairs = self._train_chunk_variant(
             chunk, self._tables[INPUT], self._tables.get(OUTPUT, self._absent),
             self._tables.get(HS_NODES, self._absent), self._codes, self._points, self._lengths,
             self.keep, self.noise.prob, self.noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean,
             alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
-            d_in.delta, d_out.delta, d_hs.delta, d_in.mark, d_out.mark, d_hs.mark,
+            d_in.delta, d_out.delta, d_hs.delta, d_in.slot, d_out.slot, d_hs.slot,
             d_in.touched, d_out.touched, d_hs.touched, counts, self._which[OUTPUT], self._which[HS_NODES],
         )
         return float(loss), int(terms)

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import (_gradient, gather, list_row, njit, noise_word, ns_gradient, read_sentence, scatter,
-                   window_bounds, window_words)
+from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
+from .sparse_delta import gather_sparse, scatter_sparse
 
 
 def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,12 +87,23 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scatter_rows(target, mark, touched, n_touched, which, rows, n, src):
-    """``target[rows[i]] += src[i]`` for i < n (rows listed as :func:`.fast.scatter` does)."""
+def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
+    """``target[rows[i]] += src[i]`` for i < n (a sparse delta's rows taken as
+    :func:`.sparse_delta.scatter_sparse` takes them)."""
     D = target.shape[1]
+    sparse = slot.shape[0] > 0
     for i in range(n):
         r = rows[i]
-        list_row(mark, touched, n_touched, which, r)
+        if sparse:
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+                for d in range(D):
+                    target[s, d] = 0.0
+            r = s
         for d in range(D):
             target[r, d] += src[i, d]
 
@@ -130,33 +141,34 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
+def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
                    path, code, n_path, cbow, cbow_mean, alpha, bufs, track):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
 
-    ``tables`` is (input, output, hs_nodes); updates go into them, or into ``deltas`` (the
-    same three, empty when not kept) whose rows are listed in ``touched`` as ``marks`` say
-    (``which1``/``whichn``: the output's and nodes' slots in ``n_touched``). ``bufs`` are the
+    ``tables`` is (input, output, hs_nodes); updates go into them, or into this thread's
+    sparse ``deltas`` (the same three, :mod:`.sparse_delta`: row r's pending update in
+    ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
+    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``bufs`` are the
     work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
     the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
     syn0, syn1, nodes = tables
     d0, d1, dn = deltas
-    mark0, mark1, markn = marks
+    slot0, slot1, slotn = slots
     touched0, touched1, touchedn = touched
     g, gh, rin, rout, rnode, rnode0, h, e, esg, ones = bufs
-    gather(syn0, d0, ctx, m, rin)  # (m, D)
+    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
     src, n_in = rin, m
     if cbow:
         cbow_hidden(rin, m, cbow_mean, h)  # (1, D)
         src, n_in = h, 1
     loss = 0.0
     if n_out > 0:
-        gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
+        gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
         loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
     if n_path > 0:
-        gather(nodes, dn, path, n_path, rnode)  # (L, D)
+        gather_sparse(nodes, dn, slotn, path, n_path, rnode)  # (L, D)
         if cbow:
             loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
         else:
@@ -165,19 +177,19 @@ def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ct
             for j in range(n_path):  # rnode: the nodes after the m steps -> their step
                 for d in range(rnode.shape[1]):
                     rnode[j, d] -= rnode0[j, d]
-    t0 = d0 if d0.shape[0] > 0 else syn0
-    t1 = d1 if d1.shape[0] > 0 else syn1
-    tn = dn if dn.shape[0] > 0 else nodes
-    scatter(t1, mark1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    t0 = d0 if slot0.shape[0] > 0 else syn0
+    t1 = d1 if slot1.shape[0] > 0 else syn1
+    tn = dn if slotn.shape[0] > 0 else nodes
+    scatter_sparse(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
     if cbow:
-        scatter(tn, markn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
+        scatter_sparse(tn, slotn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
         hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
-        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
+        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
     else:
-        scatter_rows(tn, markn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
-        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
+        scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
+        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
         if n_path > 0:
-            scatter_rows(t0, mark0, touched0, n_touched, 0, ctx, m, esg)
+            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg)
     return loss
 
 
@@ -202,7 +214,7 @@ def work_buffers(max_inputs, n_out, depth, D):
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
                         window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
-                        d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn, n_touched, which1, whichn):
+                        d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn):
     """:func:`palabra2vec.training.fast.train_chunk` for any model and loss: the same draws
     (subsampling, window sizes, K negatives per center from the same generator), then
     :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
@@ -219,7 +231,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     outs = np.empty(max(n_out, 1), np.int32)
     bufs = work_buffers(2 * window, n_out, depth, D)
     tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
-    marks, touched = (mark0, mark1, markn), (touched0, touched1, touchedn)
+    slots, touched = (slot0, slot1, slotn), (touched0, touched1, touchedn)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
@@ -243,7 +255,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
             n_path = lengths[row] if hs else 0
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs,
+            loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs,
                                    n_out, points[row], codes[row], n_path, cbow, cbow_mean, alpha, bufs, track)
             if track:
                 loss_terms += (1 if cbow else m) * (n_out + n_path)
