@@ -81,7 +81,8 @@ def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
         (got["input"], got.get("output", empty), got.get("hs_nodes", empty)), (empty, empty, empty),
         (i32, i32, i32), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
         np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
-        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D), True)
+        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D),
+        (np.zeros(0, np.float32),) * 3, True)
     return got, loss
 
 
@@ -156,7 +157,7 @@ def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
         chunk, tables["input"], tables.get("output", empty), tables.get("hs_nodes", empty), codes,
         points, lengths, np.ones(V, np.float32), prob, alias, 2, negative, cbow, True, 0.05, 0.01,
         seed, 1000, 1, d[0][0], d[1][0], d[2][0], d[0][1], d[1][1], d[2][1], d[0][2], d[1][2], d[2][2],
-        counts, which1, whichn)
+        counts, which1, whichn, *(np.zeros(0, np.float32),) * 3)
     return before, tables, d, counts, (loss, terms, pairs)
 
 

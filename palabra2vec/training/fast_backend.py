@@ -56,11 +56,14 @@ class _RowDelta:
         self.delta = lazy_zeros(rows, dim)
         self.slot = np.full(rows, -1, np.int32)
         self.touched = np.zeros(rows, np.int32)
+        #: per compact row, its stiffness this round when the table merges weighted (stiff_merge.py)
+        self.stiff = np.zeros(0, np.float32)
 
     @staticmethod
     def empty(dim: int) -> "_RowDelta":
         d = _RowDelta.__new__(_RowDelta)
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        d.stiff = np.zeros(0, np.float32)
         return d
 
     def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
@@ -144,6 +147,8 @@ class FastBackend:
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
+        #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
+        self._pull: dict[str, np.ndarray] = {}
         if self._variant:
             self._init_variant()
 
@@ -199,13 +204,25 @@ class FastBackend:
         else:
             self._codes, self._points, self._lengths = no_tree()
         self._absent = np.zeros((0, D), np.float32)
+        self._empty = _RowDelta.empty(D)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
+        import os
+        from .stiff_merge import KAPPA_PER_DIM
+        self._kappa = float(os.environ.get("P2V_KAPPA", KAPPA_PER_DIM)) * D
+        blend = [b for b in os.environ.get("P2V_BLEND", HS_NODES).split(",") if b in (OUTPUT, HS_NODES)]
+        if self.deterministic:
+            for name in blend:
+                if name in self._tables:
+                    rows = self._tables[name].shape[0]
+                    self._pull[name] = np.zeros(rows, np.float64)
+                    for deltas, _ in self._slots:
+                        deltas[name].stiff = np.zeros(rows, np.float32)
 
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                        deltas: dict[str, _RowDelta], counts: np.ndarray) -> tuple[float, int]:
         c = self.config
-        none = _RowDelta.empty(self._absent.shape[1])
+        none = self._empty
         d_in, d_out, d_hs = deltas[INPUT], deltas.get(OUTPUT, none), deltas.get(HS_NODES, none)
         loss, terms, _pairs = self._train_chunk_variant(
             chunk, self._tables[INPUT], self._tables.get(OUTPUT, self._absent),
@@ -214,6 +231,7 @@ class FastBackend:
             alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
             d_in.delta, d_out.delta, d_hs.delta, d_in.slot, d_out.slot, d_hs.slot,
             d_in.touched, d_out.touched, d_hs.touched, counts, self._which[OUTPUT], self._which[HS_NODES],
+            d_in.stiff, d_out.stiff, d_hs.stiff,
         )
         return float(loss), int(terms)
 
@@ -232,6 +250,9 @@ class FastBackend:
 
         def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
+            if names[k] in self._pull:
+                self._merge_weighted(names[k], k, lo, hi)
+                return
             for deltas, counts in self._slots:
                 d = deltas[names[k]]
                 if isinstance(d, _RowDelta):
@@ -247,6 +268,21 @@ class FastBackend:
                 f.result()
         for _, counts in self._slots:
             counts[:] = 0
+
+    def _merge_weighted(self, name: str, k: int, lo: int, hi: int) -> None:
+        """Merge table ``name``'s slots by stiffness (:mod:`.stiff_merge`), rows ``[lo, hi)``."""
+        from .stiff_merge import add_pull, clear_pull, merge_weighted
+
+        table, pull = self._tables[name], self._pull[name]
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            add_pull(pull, d.stiff, d.touched, counts[k], self._kappa, lo, hi)
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            merge_weighted(table, d.delta, d.slot, d.touched, counts[k], d.stiff, pull, self._kappa, lo, hi)
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            clear_pull(pull, d.touched, counts[k], lo, hi)
 
     def release(self) -> None:
         """Free the per-thread delta tables (after training; they hold no pending update)."""

@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
-from .sparse_delta import gather_sparse, scatter_sparse
+from .sparse_delta import gather_sparse, prefetch_rows, scatter_sparse
+from .stiff_merge import add_stiffness, squared_norms
 
 
 def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,7 +143,7 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
-                   path, code, n_path, cbow, cbow_mean, alpha, bufs, track):
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
@@ -150,14 +151,17 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     ``tables`` is (input, output, hs_nodes); updates go into them, or into this thread's
     sparse ``deltas`` (the same three, :mod:`.sparse_delta`: row r's pending update in
     ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
-    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``bufs`` are the
+    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``stiff`` (the
+    same three, each empty or one float per compact delta row) collects the rows' stiffness
+    for :mod:`.stiff_merge`. ``bufs`` are the
     work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
     the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
     syn0, syn1, nodes = tables
     d0, d1, dn = deltas
     slot0, slot1, slotn = slots
     touched0, touched1, touchedn = touched
-    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones = bufs
+    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq = bufs
+    _st0, st1, stn = stiff
     gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
     src, n_in = rin, m
     if cbow:
@@ -181,12 +185,20 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     t1 = d1 if slot1.shape[0] > 0 else syn1
     tn = dn if slotn.shape[0] > 0 else nodes
     scatter_sparse(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    if st1.shape[0] > 0 or stn.shape[0] > 0:
+        squared_norms(src, n_in, sq)
+        if st1.shape[0] > 0:
+            add_stiffness(st1, slot1, outs, n_out, g, n_in, sq, True, code, alpha)
     if cbow:
         scatter_sparse(tn, slotn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
+        if stn.shape[0] > 0:
+            add_stiffness(stn, slotn, path, n_path, gh, n_in, sq, False, code, alpha)
         hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
         scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
     else:
         scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
+        if stn.shape[0] > 0:
+            add_stiffness(stn, slotn, path, n_path, gh, m, sq, False, code, alpha)
         scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
         if n_path > 0:
             scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg)
@@ -197,7 +209,7 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
 def work_buffers(max_inputs, n_out, depth, D):
     """The work arrays of :func:`variant_update` for up to ``max_inputs`` context words,
     ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, rnode, rnode0, h, e,
-    esg, ones)."""
+    esg, ones, sq)."""
     g = np.empty((max_inputs, max(n_out, 1)), np.float32)
     gh = np.empty((max_inputs, max(depth, 1)), np.float32)
     rin = np.empty((max_inputs, D), np.float32)
@@ -208,17 +220,22 @@ def work_buffers(max_inputs, n_out, depth, D):
     e = np.empty((1, D), np.float32)
     esg = np.empty((max_inputs, D), np.float32)
     ones = np.ones((max_inputs, 1), np.float32)
-    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones
+    sq = np.empty(max_inputs, np.float32)
+    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
                         window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
-                        d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn):
+                        d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn,
+                        st0, st1, stn):
     """:func:`palabra2vec.training.fast.train_chunk` for any model and loss: the same draws
     (subsampling, window sizes, K negatives per center from the same generator), then
-    :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
-    ``codes`` with 0 columns (:func:`no_tree`): no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
+    :func:`variant_update` (``st0``/``st1``/``stn``: its ``stiff``). ``negative`` 0: no
+    negative sampling (``syn1`` may be empty); ``codes`` with 0 columns (:func:`no_tree`): no
+    hierarchical softmax. Pipelined one center deep as ``train_chunk`` is: a center's draws
+    are made, and its rows prefetched, before the previous center's step (the same draws and
+    steps in the same order). Returns (loss_sum, loss_terms, pairs)."""
     D = syn0.shape[1]
     depth = codes.shape[1]
     hs = depth > 0 and nodes.shape[0] > 0
@@ -226,38 +243,61 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     if state == np.uint64(0):
         state = np.uint64(1)
     sent = np.empty(max_sentence, np.int32)
-    ctx = np.empty(2 * window, np.int32)
+    ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
     n_out = negative + 1 if negative > 0 else 0
-    outs = np.empty(max(n_out, 1), np.int32)
+    outs = np.empty((2, max(n_out, 1)), np.int32)  # center, then K negatives: this one, the pending one
     bufs = work_buffers(2 * window, n_out, depth, D)
     tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
     slots, touched = (slot0, slot1, slotn), (touched0, touched1, touchedn)
+    stiff = (st0, st1, stn)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
     pairs = 0
     centers = 0
     pos = 0
-    while pos < n:
-        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
-        alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
-        for i in range(L):
-            state, lo, hi = window_bounds(state, i, L, window)
-            m = window_words(sent, i, lo, hi, ctx)
-            if m == 0:
-                continue
-            center = sent[i]
-            if n_out > 0:
-                outs[0] = center
-                for k in range(1, n_out):
-                    state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
-            row = center if hs else 0  # without a tree: the one empty row of no_tree()
-            n_path = lengths[row] if hs else 0
-            track = track_every > 0 and centers % track_every == 0
+    cur = 0  # the buffers the next center is drawn into; 1 - cur holds the pending one
+    pending = False
+    p_m, p_row, p_alpha, p_track = 0, 0, np.float32(0.0), False  # the pending center's step
+    while True:
+        done = pos >= n
+        L = 0
+        alpha = np.float32(alpha1)
+        if not done:
+            pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
+            alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
+        for i in range(L + (1 if done else 0)):
+            m = 0
+            if not done:
+                state, lo, hi = window_bounds(state, i, L, window)
+                m = window_words(sent, i, lo, hi, ctx[cur])
+                if m == 0:
+                    continue
+                center = sent[i]
+                if n_out > 0:
+                    outs[cur, 0] = center
+                    for k in range(1, n_out):
+                        state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
+                    prefetch_rows(syn1, d1, slot1, outs[cur], n_out)
+                prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            if pending:  # the previous center's step, while those rows arrive
+                p = 1 - cur
+                n_path = lengths[p_row] if hs else 0
+                loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx[p], p_m,
+                                       outs[p], n_out, points[p_row], codes[p_row], n_path, cbow, cbow_mean,
+                                       p_alpha, bufs, stiff, p_track)
+                if p_track:
+                    loss_terms += (1 if cbow else p_m) * (n_out + n_path)
+                pairs += p_m
+                pending = False
+            if done:
+                break
+            pending = True
+            p_m, p_alpha = m, alpha
+            p_row = sent[i] if hs else 0  # without a tree: the one empty row of no_tree()
+            p_track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs,
-                                   n_out, points[row], codes[row], n_path, cbow, cbow_mean, alpha, bufs, track)
-            if track:
-                loss_terms += (1 if cbow else m) * (n_out + n_path)
-            pairs += m
+            cur = 1 - cur
+        if done:
+            break
     return loss, loss_terms, pairs
