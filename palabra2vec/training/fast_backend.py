@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
-from . import fast
+from . import fast, stiff_merge
 from .huffman import build_huffman
 from .sampling import NoiseDistribution
 
@@ -207,12 +207,9 @@ class FastBackend:
         self._empty = _RowDelta.empty(D)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
-        import os
-        from .stiff_merge import KAPPA_PER_DIM
-        self._kappa = float(os.environ.get("P2V_KAPPA", KAPPA_PER_DIM)) * D
-        blend = [b for b in os.environ.get("P2V_BLEND", HS_NODES).split(",") if b in (OUTPUT, HS_NODES)]
-        if self.deterministic:
-            for name in blend:
+        self._kappa = stiff_merge.KAPPA
+        if self.deterministic:  # HS nodes: merged by stiffness (stiff_merge.py), not summed
+            for name in stiff_merge.TABLES:
                 if name in self._tables:
                     rows = self._tables[name].shape[0]
                     self._pull[name] = np.zeros(rows, np.float64)
@@ -271,18 +268,16 @@ class FastBackend:
 
     def _merge_weighted(self, name: str, k: int, lo: int, hi: int) -> None:
         """Merge table ``name``'s slots by stiffness (:mod:`.stiff_merge`), rows ``[lo, hi)``."""
-        from .stiff_merge import add_pull, clear_pull, merge_weighted
-
         table, pull = self._tables[name], self._pull[name]
         for deltas, counts in self._slots:
             d = deltas[name]
-            add_pull(pull, d.stiff, d.touched, counts[k], self._kappa, lo, hi)
+            stiff_merge.add_pull(pull, d.stiff, d.touched, counts[k], self._kappa, lo, hi)
         for deltas, counts in self._slots:
             d = deltas[name]
-            merge_weighted(table, d.delta, d.slot, d.touched, counts[k], d.stiff, pull, self._kappa, lo, hi)
+            stiff_merge.merge_weighted(table, d.delta, d.slot, d.touched, counts[k], d.stiff, pull, self._kappa, lo, hi)
         for deltas, counts in self._slots:
             d = deltas[name]
-            clear_pull(pull, d.touched, counts[k], lo, hi)
+            stiff_merge.clear_pull(pull, d.touched, counts[k], lo, hi)
 
     def release(self) -> None:
         """Free the per-thread delta tables (after training; they hold no pending update)."""
