@@ -47,8 +47,9 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
 
 class _RowDelta:
     """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
-    kernels, skip-gram + NS and CBOW/HS (:func:`palabra2vec.training.sparse_delta.scatter_sparse`): ``slot[r]`` is the compact row of
-    ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
+    kernels, skip-gram + NS and CBOW/HS (:func:`palabra2vec.training.sparse_delta.scatter_sparse`):
+    ``slot[r]`` is the compact row of ``delta`` holding row r's update (-1: none), ``touched``
+    lists the rows in slot order.
     ``delta`` has room for every row, as lazy zero pages: only the rows a round touches (about
     a third of the input table, nine tenths of the output one on corpus-es) become resident."""
 

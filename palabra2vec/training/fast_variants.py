@@ -25,6 +25,10 @@ after another, each scoring the nodes as the context words before it left them
 (:func:`hs_context_steps`; scoring the whole window against the nodes before the step, as
 HogBatch does for negative sampling, learned worse: benchmarks/RESULTS.md). Both losses at
 once add both gradients to the inputs.
+
+Deterministic threads keep sparse row deltas (:mod:`.sparse_delta`, as skip-gram + NS), and
+the steps also add up each HS node's stiffness, by which the round's merge weighs the
+threads' updates of the nodes every thread moved a lot (:mod:`.stiff_merge`).
 """
 
 from __future__ import annotations
