@@ -70,24 +70,39 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
     path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
     and ``rnode[j] += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
     scores of one input are independent (each node appears once on a path), so they are all
-    taken before its updates, as word2vec.c's interleaved loop would give them. Returns the
-    summed loss when ``track``."""
+    taken before its updates, as word2vec.c's interleaved loop would give them; input a + 1's
+    score against node j is taken in the same pass as node j's step for input a (one pass
+    over the node instead of two). Returns the summed loss when ``track``."""
     D = rin.shape[1]
     loss = 0.0
+    if m == 0:
+        return loss
+    for j in range(n_nodes):  # the first input's scores; each later input's come with the updates
+        f = np.float32(0.0)
+        for d in range(D):
+            f += rin[0, d] * rnode[j, d]
+        g[0, j] = f
     for a in range(m):
-        for j in range(n_nodes):
-            f = np.float32(0.0)
-            for d in range(D):
-                f += rin[a, d] * rnode[j, d]
-            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+        for j in range(n_nodes):  # g[a] holds input a's scores: now its gradients
+            g[a, j], term = _gradient(g[a, j], code[j] == 0, alpha, track)
             loss += term
         for d in range(D):
             e[a, d] = np.float32(0.0)
+        nxt = a + 1
         for j in range(n_nodes):
             c = g[a, j]
-            for d in range(D):
-                e[a, d] += c * rnode[j, d]
-                rnode[j, d] += c * rin[a, d]
+            if nxt < m:  # one pass over node j: its step, and the next input's score against it
+                f = np.float32(0.0)
+                for d in range(D):
+                    e[a, d] += c * rnode[j, d]
+                    x = rnode[j, d] + c * rin[a, d]
+                    rnode[j, d] = x
+                    f += x * rin[nxt, d]
+                g[nxt, j] = f
+            else:
+                for d in range(D):
+                    e[a, d] += c * rnode[j, d]
+                    rnode[j, d] += c * rin[a, d]
     return loss
 
 
