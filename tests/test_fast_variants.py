@@ -76,12 +76,13 @@ def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
     empty = np.zeros((0, D), np.float32)
     m, n_out = len(ctx), (len(outs) if "output" in tables else 0)
     n_path = int(tree.lengths[center]) if "hs_nodes" in tables else 0
-    i8, i32 = np.zeros(0, np.int8), np.zeros(0, np.int32)
+    i32 = np.zeros(0, np.int32)
     loss = variant_update(
         (got["input"], got.get("output", empty), got.get("hs_nodes", empty)), (empty, empty, empty),
-        (i8, i8, i8), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
+        (i32, i32, i32), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
         np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
-        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D), True)
+        n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D),
+        (np.zeros(0, np.float32),) * 3, True)
     return got, loss
 
 
@@ -142,11 +143,11 @@ def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
     which1 = names.index("output") if "output" in names else -1
     whichn = names.index("hs_nodes") if "hs_nodes" in names else -1
 
-    def delta(name):
+    def delta(name):  # a sparse delta (sparse_delta.py): compact rows, a slot per row, touched rows
         if deltas and name in tables:
             n = tables[name].shape[0]
-            return np.zeros((n, D), np.float32), np.zeros(n, np.int8), np.zeros(n, np.int32)
-        return empty, np.zeros(0, np.int8), np.zeros(0, np.int32)
+            return np.full((n, D), np.nan, np.float32), np.full(n, -1, np.int32), np.zeros(n, np.int32)
+        return empty, np.zeros(0, np.int32), np.zeros(0, np.int32)
 
     d = [delta(n) for n in ("input", "output", "hs_nodes")]
     counts = np.zeros(3, np.int64)
@@ -156,7 +157,7 @@ def _train(chunk, cbow, negative, hs, seed=5, deltas=False):
         chunk, tables["input"], tables.get("output", empty), tables.get("hs_nodes", empty), codes,
         points, lengths, np.ones(V, np.float32), prob, alias, 2, negative, cbow, True, 0.05, 0.01,
         seed, 1000, 1, d[0][0], d[1][0], d[2][0], d[0][1], d[1][1], d[2][1], d[0][2], d[1][2], d[2][2],
-        counts, which1, whichn)
+        counts, which1, whichn, *(np.zeros(0, np.float32),) * 3)
     return before, tables, d, counts, (loss, terms, pairs)
 
 
@@ -180,13 +181,17 @@ def test_deltas_hold_the_step_and_list_their_rows(cbow, negative, hs):
     chunk = _chunk([[0, 1, 2, 3], [4, 1, 0]])
     _, hogwild, _, _, _ = _train(chunk, cbow, negative, hs)
     before, after, d, counts, _ = _train(chunk, cbow, negative, hs, deltas=True)
-    for name, (k, (delta, mark, touched)) in zip(("input", "output", "hs_nodes"), enumerate(d)):
+    for name, (delta, slot, touched) in zip(("input", "output", "hs_nodes"), d):
         if name not in after:
             continue
         np.testing.assert_array_equal(after[name], before[name])
-        slot = list(after).index(name)
-        rows = sorted(touched[:counts[slot]].tolist())
-        assert rows == sorted(np.flatnonzero(mark).tolist())
-        assert rows == sorted(np.flatnonzero(np.abs(delta).sum(axis=1) > 0).tolist())
+        n = int(counts[list(after).index(name)])
+        rows = touched[:n].tolist()
+        assert len(set(rows)) == n and sorted(rows) == sorted(np.flatnonzero(slot >= 0).tolist())
+        assert slot[rows].tolist() == list(range(n))  # compact rows in order of first touch
+        assert not np.isnan(delta[:n]).any() and np.isnan(delta[n:]).all()  # zeroed at first touch only
+        dense = np.zeros_like(before[name])
+        dense[rows] = delta[:n]
+        assert sorted(rows) == sorted(np.flatnonzero(np.abs(hogwild[name] - before[name]).sum(axis=1) > 0).tolist())
         # one sentence at a time sees its own earlier updates through the delta: same as Hogwild
-        np.testing.assert_allclose(before[name] + delta, hogwild[name], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(before[name] + dense, hogwild[name], rtol=1e-5, atol=1e-6)

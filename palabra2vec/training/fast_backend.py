@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
-from . import fast
+from . import fast, stiff_merge
 from .huffman import build_huffman
 from .sampling import NoiseDistribution
 
@@ -46,9 +46,10 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
 
 
 class _RowDelta:
-    """One thread's pending updates of a (V, D) table in deterministic rounds of skip-gram + NS
-    (:func:`palabra2vec.training.fast.scatter_sparse`): ``slot[r]`` is the compact row of
-    ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
+    """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
+    kernels, skip-gram + NS and CBOW/HS (:func:`palabra2vec.training.sparse_delta.scatter_sparse`):
+    ``slot[r]`` is the compact row of ``delta`` holding row r's update (-1: none), ``touched``
+    lists the rows in slot order.
     ``delta`` has room for every row, as lazy zero pages: only the rows a round touches (about
     a third of the input table, nine tenths of the output one on corpus-es) become resident."""
 
@@ -56,11 +57,14 @@ class _RowDelta:
         self.delta = lazy_zeros(rows, dim)
         self.slot = np.full(rows, -1, np.int32)
         self.touched = np.zeros(rows, np.int32)
+        #: per compact row, its stiffness this round when the table merges weighted (stiff_merge.py)
+        self.stiff = np.zeros(0, np.float32)
 
     @staticmethod
     def empty(dim: int) -> "_RowDelta":
         d = _RowDelta.__new__(_RowDelta)
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        d.stiff = np.zeros(0, np.float32)
         return d
 
     def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
@@ -103,8 +107,8 @@ class FastBackend:
         self.deterministic = config.threads > 1 and not config.hogwild
         # CBOW and/or hierarchical softmax train in fast_variants; sg + NS stays in fast.train_chunk
         self._variant = config.model != "sg" or config.hs
-        # skip-gram + NS (words only) keeps sparse row deltas; the other kernels dense ones
-        row_delta = _RowDelta if not self._variant and subwords is None else _Delta
+        # word-level kernels (skip-gram + NS, CBOW/HS) keep sparse row deltas; subwords dense ones
+        row_delta = _RowDelta if subwords is None else _Delta
         self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
         self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
         self._private: dict[str, Any] = {}  # subwords, deterministic: fast_subwords.PrivateRows per table
@@ -119,6 +123,8 @@ class FastBackend:
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
+        #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
+        self._pull: dict[str, np.ndarray] = {}
         if self._variant:
             self._init_variant()
 
@@ -194,21 +200,31 @@ class FastBackend:
         else:
             self._codes, self._points, self._lengths = no_tree()
         self._absent = np.zeros((0, D), np.float32)
+        self._empty = _RowDelta.empty(D)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
+        self._kappa = stiff_merge.KAPPA
+        if self.deterministic:  # HS nodes: merged by stiffness (stiff_merge.py), not summed
+            for name in stiff_merge.TABLES:
+                if name in self._tables:
+                    rows = self._tables[name].shape[0]
+                    self._pull[name] = np.zeros(rows, np.float64)
+                    for deltas, _ in self._slots:
+                        deltas[name].stiff = np.zeros(rows, np.float32)
 
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
-                       deltas: dict[str, _Delta], counts: np.ndarray) -> tuple[float, int]:
+                       deltas: dict[str, _RowDelta], counts: np.ndarray) -> tuple[float, int]:
         c = self.config
-        none = _Delta.empty(self._absent.shape[1])
+        none = self._empty
         d_in, d_out, d_hs = deltas[INPUT], deltas.get(OUTPUT, none), deltas.get(HS_NODES, none)
         loss, terms, _pairs = self._train_chunk_variant(
             chunk, self._tables[INPUT], self._tables.get(OUTPUT, self._absent),
             self._tables.get(HS_NODES, self._absent), self._codes, self._points, self._lengths,
             self.keep, self.noise.prob, self.noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean,
             alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
-            d_in.delta, d_out.delta, d_hs.delta, d_in.mark, d_out.mark, d_hs.mark,
+            d_in.delta, d_out.delta, d_hs.delta, d_in.slot, d_out.slot, d_hs.slot,
             d_in.touched, d_out.touched, d_hs.touched, counts, self._which[OUTPUT], self._which[HS_NODES],
+            d_in.stiff, d_out.stiff, d_hs.stiff,
         )
         return float(loss), int(terms)
 
@@ -229,6 +245,9 @@ class FastBackend:
 
         def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
+            if names[k] in self._pull:
+                self._merge_weighted(names[k], k, lo, hi)
+                return
             for deltas, counts in self._slots:
                 d = deltas[names[k]]
                 if isinstance(d, _RowDelta):
@@ -244,6 +263,19 @@ class FastBackend:
                 f.result()
         for _, counts in self._slots:
             counts[:] = 0
+
+    def _merge_weighted(self, name: str, k: int, lo: int, hi: int) -> None:
+        """Merge table ``name``'s slots by stiffness (:mod:`.stiff_merge`), rows ``[lo, hi)``."""
+        table, pull = self._tables[name], self._pull[name]
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            stiff_merge.add_pull(pull, d.stiff, d.touched, counts[k], self._kappa, lo, hi)
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            stiff_merge.merge_weighted(table, d.delta, d.slot, d.touched, counts[k], d.stiff, pull, self._kappa, lo, hi)
+        for deltas, counts in self._slots:
+            d = deltas[name]
+            stiff_merge.clear_pull(pull, d.touched, counts[k], lo, hi)
 
     def release(self) -> None:
         """Free the per-thread delta tables (after training; they hold no pending update)."""

@@ -25,14 +25,19 @@ after another, each scoring the nodes as the context words before it left them
 (:func:`hs_context_steps`; scoring the whole window against the nodes before the step, as
 HogBatch does for negative sampling, learned worse: benchmarks/RESULTS.md). Both losses at
 once add both gradients to the inputs.
+
+Deterministic threads keep sparse row deltas (:mod:`.sparse_delta`, as skip-gram + NS), and
+the steps also add up each HS node's stiffness, by which the round's merge weighs the
+threads' updates of the nodes every thread moved a lot (:mod:`.stiff_merge`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .fast import (_gradient, gather, list_row, njit, noise_word, ns_gradient, read_sentence, scatter,
-                   window_bounds, window_words)
+from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
+from .sparse_delta import gather_sparse, prefetch_rows, scatter_sparse
+from .stiff_merge import add_stiffness, squared_norms
 
 
 def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,34 +70,60 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
     path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
     and ``rnode[j] += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
     scores of one input are independent (each node appears once on a path), so they are all
-    taken before its updates, as word2vec.c's interleaved loop would give them. Returns the
-    summed loss when ``track``."""
+    taken before its updates, as word2vec.c's interleaved loop would give them; input a + 1's
+    score against node j is taken in the same pass as node j's step for input a (one pass
+    over the node instead of two). Returns the summed loss when ``track``."""
     D = rin.shape[1]
     loss = 0.0
+    if m == 0:
+        return loss
+    for j in range(n_nodes):  # the first input's scores; each later input's come with the updates
+        f = np.float32(0.0)
+        for d in range(D):
+            f += rin[0, d] * rnode[j, d]
+        g[0, j] = f
     for a in range(m):
-        for j in range(n_nodes):
-            f = np.float32(0.0)
-            for d in range(D):
-                f += rin[a, d] * rnode[j, d]
-            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+        for j in range(n_nodes):  # g[a] holds input a's scores: now its gradients
+            g[a, j], term = _gradient(g[a, j], code[j] == 0, alpha, track)
             loss += term
         for d in range(D):
             e[a, d] = np.float32(0.0)
+        nxt = a + 1
         for j in range(n_nodes):
             c = g[a, j]
-            for d in range(D):
-                e[a, d] += c * rnode[j, d]
-                rnode[j, d] += c * rin[a, d]
+            if nxt < m:  # one pass over node j: its step, and the next input's score against it
+                f = np.float32(0.0)
+                for d in range(D):
+                    e[a, d] += c * rnode[j, d]
+                    x = rnode[j, d] + c * rin[a, d]
+                    rnode[j, d] = x
+                    f += x * rin[nxt, d]
+                g[nxt, j] = f
+            else:
+                for d in range(D):
+                    e[a, d] += c * rnode[j, d]
+                    rnode[j, d] += c * rin[a, d]
     return loss
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scatter_rows(target, mark, touched, n_touched, which, rows, n, src):
-    """``target[rows[i]] += src[i]`` for i < n (rows listed as :func:`.fast.scatter` does)."""
+def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
+    """``target[rows[i]] += src[i]`` for i < n (a sparse delta's rows taken as
+    :func:`.sparse_delta.scatter_sparse` takes them)."""
     D = target.shape[1]
+    sparse = slot.shape[0] > 0
     for i in range(n):
         r = rows[i]
-        list_row(mark, touched, n_touched, which, r)
+        if sparse:
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+                for d in range(D):
+                    target[s, d] = 0.0
+            r = s
         for d in range(D):
             target[r, d] += src[i, d]
 
@@ -130,33 +161,37 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
-                   path, code, n_path, cbow, cbow_mean, alpha, bufs, track):
+def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
 
-    ``tables`` is (input, output, hs_nodes); updates go into them, or into ``deltas`` (the
-    same three, empty when not kept) whose rows are listed in ``touched`` as ``marks`` say
-    (``which1``/``whichn``: the output's and nodes' slots in ``n_touched``). ``bufs`` are the
+    ``tables`` is (input, output, hs_nodes); updates go into them, or into this thread's
+    sparse ``deltas`` (the same three, :mod:`.sparse_delta`: row r's pending update in
+    ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
+    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``stiff`` (the
+    same three, each empty or one float per compact delta row) collects the rows' stiffness
+    for :mod:`.stiff_merge`. ``bufs`` are the
     work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
     the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
     syn0, syn1, nodes = tables
     d0, d1, dn = deltas
-    mark0, mark1, markn = marks
+    slot0, slot1, slotn = slots
     touched0, touched1, touchedn = touched
-    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones = bufs
-    gather(syn0, d0, ctx, m, rin)  # (m, D)
+    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq = bufs
+    _st0, st1, stn = stiff
+    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
     src, n_in = rin, m
     if cbow:
         cbow_hidden(rin, m, cbow_mean, h)  # (1, D)
         src, n_in = h, 1
     loss = 0.0
     if n_out > 0:
-        gather(syn1, d1, outs, n_out, rout)  # (1+K, D)
+        gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
         loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
     if n_path > 0:
-        gather(nodes, dn, path, n_path, rnode)  # (L, D)
+        gather_sparse(nodes, dn, slotn, path, n_path, rnode)  # (L, D)
         if cbow:
             loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
         else:
@@ -165,19 +200,27 @@ def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ct
             for j in range(n_path):  # rnode: the nodes after the m steps -> their step
                 for d in range(rnode.shape[1]):
                     rnode[j, d] -= rnode0[j, d]
-    t0 = d0 if d0.shape[0] > 0 else syn0
-    t1 = d1 if d1.shape[0] > 0 else syn1
-    tn = dn if dn.shape[0] > 0 else nodes
-    scatter(t1, mark1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    t0 = d0 if slot0.shape[0] > 0 else syn0
+    t1 = d1 if slot1.shape[0] > 0 else syn1
+    tn = dn if slotn.shape[0] > 0 else nodes
+    scatter_sparse(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    if st1.shape[0] > 0 or stn.shape[0] > 0:
+        squared_norms(src, n_in, sq)
+        if st1.shape[0] > 0:
+            add_stiffness(st1, slot1, outs, n_out, g, n_in, sq, True, code, alpha)
     if cbow:
-        scatter(tn, markn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
+        scatter_sparse(tn, slotn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
+        if stn.shape[0] > 0:
+            add_stiffness(stn, slotn, path, n_path, gh, n_in, sq, False, code, alpha)
         hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
-        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
+        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
     else:
-        scatter_rows(tn, markn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
-        scatter(t0, mark0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
+        scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
+        if stn.shape[0] > 0:
+            add_stiffness(stn, slotn, path, n_path, gh, m, sq, False, code, alpha)
+        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
         if n_path > 0:
-            scatter_rows(t0, mark0, touched0, n_touched, 0, ctx, m, esg)
+            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg)
     return loss
 
 
@@ -185,7 +228,7 @@ def variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ct
 def work_buffers(max_inputs, n_out, depth, D):
     """The work arrays of :func:`variant_update` for up to ``max_inputs`` context words,
     ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, rnode, rnode0, h, e,
-    esg, ones)."""
+    esg, ones, sq)."""
     g = np.empty((max_inputs, max(n_out, 1)), np.float32)
     gh = np.empty((max_inputs, max(depth, 1)), np.float32)
     rin = np.empty((max_inputs, D), np.float32)
@@ -196,17 +239,22 @@ def work_buffers(max_inputs, n_out, depth, D):
     e = np.empty((1, D), np.float32)
     esg = np.empty((max_inputs, D), np.float32)
     ones = np.ones((max_inputs, 1), np.float32)
-    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones
+    sq = np.empty(max_inputs, np.float32)
+    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
                         window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
-                        d0, d1, dn, mark0, mark1, markn, touched0, touched1, touchedn, n_touched, which1, whichn):
+                        d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn,
+                        st0, st1, stn):
     """:func:`palabra2vec.training.fast.train_chunk` for any model and loss: the same draws
     (subsampling, window sizes, K negatives per center from the same generator), then
-    :func:`variant_update`. ``negative`` 0: no negative sampling (``syn1`` may be empty);
-    ``codes`` with 0 columns (:func:`no_tree`): no hierarchical softmax. Returns (loss_sum, loss_terms, pairs)."""
+    :func:`variant_update` (``st0``/``st1``/``stn``: its ``stiff``). ``negative`` 0: no
+    negative sampling (``syn1`` may be empty); ``codes`` with 0 columns (:func:`no_tree`): no
+    hierarchical softmax. Pipelined one center deep as ``train_chunk`` is: a center's draws
+    are made, and its rows prefetched, before the previous center's step (the same draws and
+    steps in the same order). Returns (loss_sum, loss_terms, pairs)."""
     D = syn0.shape[1]
     depth = codes.shape[1]
     hs = depth > 0 and nodes.shape[0] > 0
@@ -214,38 +262,61 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     if state == np.uint64(0):
         state = np.uint64(1)
     sent = np.empty(max_sentence, np.int32)
-    ctx = np.empty(2 * window, np.int32)
+    ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
     n_out = negative + 1 if negative > 0 else 0
-    outs = np.empty(max(n_out, 1), np.int32)
+    outs = np.empty((2, max(n_out, 1)), np.int32)  # center, then K negatives: this one, the pending one
     bufs = work_buffers(2 * window, n_out, depth, D)
     tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
-    marks, touched = (mark0, mark1, markn), (touched0, touched1, touchedn)
+    slots, touched = (slot0, slot1, slotn), (touched0, touched1, touchedn)
+    stiff = (st0, st1, stn)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0
     pairs = 0
     centers = 0
     pos = 0
-    while pos < n:
-        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
-        alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
-        for i in range(L):
-            state, lo, hi = window_bounds(state, i, L, window)
-            m = window_words(sent, i, lo, hi, ctx)
-            if m == 0:
-                continue
-            center = sent[i]
-            if n_out > 0:
-                outs[0] = center
-                for k in range(1, n_out):
-                    state, outs[k] = noise_word(state, alias_prob, alias_idx, center)
-            row = center if hs else 0  # without a tree: the one empty row of no_tree()
-            n_path = lengths[row] if hs else 0
-            track = track_every > 0 and centers % track_every == 0
+    cur = 0  # the buffers the next center is drawn into; 1 - cur holds the pending one
+    pending = False
+    p_m, p_row, p_alpha, p_track = 0, 0, np.float32(0.0), False  # the pending center's step
+    while True:
+        done = pos >= n
+        L = 0
+        alpha = np.float32(alpha1)
+        if not done:
+            pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
+            alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
+        for i in range(L + (1 if done else 0)):
+            m = 0
+            if not done:
+                state, lo, hi = window_bounds(state, i, L, window)
+                m = window_words(sent, i, lo, hi, ctx[cur])
+                if m == 0:
+                    continue
+                center = sent[i]
+                if n_out > 0:
+                    outs[cur, 0] = center
+                    for k in range(1, n_out):
+                        state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
+                    prefetch_rows(syn1, d1, slot1, outs[cur], n_out)
+                prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            if pending:  # the previous center's step, while those rows arrive
+                p = 1 - cur
+                n_path = lengths[p_row] if hs else 0
+                loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx[p], p_m,
+                                       outs[p], n_out, points[p_row], codes[p_row], n_path, cbow, cbow_mean,
+                                       p_alpha, bufs, stiff, p_track)
+                if p_track:
+                    loss_terms += (1 if cbow else p_m) * (n_out + n_path)
+                pairs += p_m
+                pending = False
+            if done:
+                break
+            pending = True
+            p_m, p_alpha = m, alpha
+            p_row = sent[i] if hs else 0  # without a tree: the one empty row of no_tree()
+            p_track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += variant_update(tables, deltas, marks, touched, n_touched, which1, whichn, ctx, m, outs,
-                                   n_out, points[row], codes[row], n_path, cbow, cbow_mean, alpha, bufs, track)
-            if track:
-                loss_terms += (1 if cbow else m) * (n_out + n_path)
-            pairs += m
+            cur = 1 - cur
+        if done:
+            break
     return loss, loss_terms, pairs

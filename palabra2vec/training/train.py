@@ -35,12 +35,15 @@ from .backend import Backend, backend_class, resolve_backend
 
 log = logging.getLogger(__name__)
 
-#: Work-item size of CBOW and hierarchical softmax in deterministic rounds. Every HS step
-#: updates the top nodes of the Huffman tree and every CBOW step a whole window of input rows,
-#: so another thread's updates seen a round late hurt them more than skip-gram + NS: measured
-#: on corpus-es (cbow + hs, seed 1; benchmarks/RESULTS.md), MSL Spearman 0.214 with rounds of
-#: 247k words, 0.234 with 16k, 0.235 with 4k, 0.248 with --hogwild (gensim 0.245).
-VARIANT_ROUND_WORDS = 16384
+#: Work-item size of CBOW and hierarchical softmax in deterministic rounds (skip-gram + NS
+#: grows its items up to 4x). Every HS step updates the top nodes of the Huffman tree, so
+#: summing the threads' updates of a round overshoots there; since those nodes merge by
+#: stiffness (stiff_merge.py) 64k-word rounds learn as well as 16k ones (corpus-es, seed 1,
+#: analogy / MSL / SemEval17: sg + HS 7.68 / 0.276 / 0.585 vs 7.59 / 0.271 / 0.587; CBOW + HS
+#: 6.01 / 0.257 / 0.527 vs 6.11 / 0.254 / 0.533, but 5.52 % analogies with 240k; CBOW + NS
+#: 8.06 / 0.225 / 0.524 vs 7.66 / 0.216 / 0.526), with a quarter of the rounds
+#: (benchmarks/RESULTS.md, round 4).
+VARIANT_ROUND_WORDS = 65536
 
 
 def even_rounds(n_ids: int, size: int, threads: int) -> int:
