@@ -26,16 +26,16 @@ SRC = Path(__file__).resolve().parent.parent / "palabra2vec" / "training" / "fas
 VARIANTS = {
     "full": ("nothing", []),
     "no prefetch": ("the prefetch of the next center's rows", [
-        ("            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)\n", ""),
-        ("            prefetch_rows(syn0, d0, slot0, ctx[cur], m)\n", "")]),
+        ("            prefetch_copies(syn1, d1, slot1, outs[cur], negative + 1)\n", ""),
+        ("            prefetch_copies(syn0, d0, slot0, ctx[cur], m)\n", "")]),
     "no exp": ("the sigmoid's exp (a linear stand-in)", [
         ("s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))", "s = np.float32(0.5) + np.float32(0.001) * f")]),
     "no noise draws": ("the alias-table draws of negatives (a hash instead)", [
         ("state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)",
          "outs[cur, k] = (center * 7919 + k * 104729 + pos) % alias_prob.shape[0]")]),
     "no updates": ("both scatters (scores and gradients still computed)", [
-        ("    scatter_sparse(t1, slot1", "    if alpha < -1.0:\n        scatter_sparse(t1, slot1"),
-        ("    scatter_sparse(t0, slot0", "    if alpha < -1.0:\n        scatter_sparse(t0, slot0")]),
+        ("    scatter_copy(t1, slot1", "    if alpha < -1.0:\n        scatter_copy(t1, slot1"),
+        ("    scatter_copy(t0, slot0", "    if alpha < -1.0:\n        scatter_copy(t0, slot0")]),
     "draws only": ("the whole step (window_update): reading, subsampling and draws remain", [
         ("                loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,\n"
          "                                      ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)",

@@ -119,9 +119,10 @@ def test_train_chunk_cuts_sentences_at_max_sentence():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_delta_update_equals_the_in_place_update(seed):
-    """window_update into per-thread sparse deltas (deterministic threads) takes the same step
-    as in place: the tables plus the merged delta equal the tables updated in place."""
+def test_row_copy_update_equals_the_in_place_update(seed):
+    """window_update into a thread's private row copies (deterministic threads) takes the same
+    step as in place, bit for bit: the copies, stored into the tables, equal the tables updated
+    in place, and the shared tables are not written during the round."""
     rng = np.random.default_rng(seed)
     V, D, m, K = 7, 5, 4, 3
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -142,18 +143,44 @@ def test_delta_update_equals_the_in_place_update(seed):
     # rows take compact slots in order of first touch: outputs first (3, 2, 6), then inputs (1, 2, 5)
     assert t1[: n[1]].tolist() == [3, 2, 6] and t0[: n[0]].tolist() == [1, 2, 5]
     assert s1[[3, 2, 6]].tolist() == [0, 1, 2] and s1[[0, 1, 4, 5]].tolist() == [-1] * 4
-    assert not d0[3:].any() and not d1[3:].any()  # only the compact rows hold updates
-    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
-    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
-    np.testing.assert_allclose(b0, a0, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(b1, a1, rtol=1e-5, atol=1e-6)
+    assert not d0[3:].any() and not d1[3:].any()  # only the compact rows are written
+    fast.store_copies(b0, d0, s0, t0, n[0])
+    fast.store_copies(b1, d1, s1, t1, n[1])
+    assert np.array_equal(b0, a0) and np.array_equal(b1, a1)
+    assert not np.array_equal(b1, syn1)  # the step did something
     assert (s0 == -1).all() and (s1 == -1).all()  # the next round starts with no pending row
 
 
-def test_sparse_delta_sees_its_own_pending_updates():
-    """Two steps in one round: the second reads the table plus the first step's pending delta
-    (a thread sees its own updates), as the same steps written out in NumPy with a dense delta.
-    (Bit-for-bit equality with the former dense-delta kernel is tests/test_regression.py.)"""
+def test_merge_of_two_threads_adds_each_threads_change_in_order():
+    """Two threads' copies of the same rows: the first thread's copies replace the rows, the
+    second's (copy - the round's start) is added; untouched rows and the slots end cleared."""
+    rng = np.random.default_rng(7)
+    V, D = 6, 4
+    start = rng.normal(size=(V, D)).astype(np.float32)
+    rows = [np.array([4, 1], np.int32), np.array([1, 2, 5], np.int32)]
+    copies, slots, change = [], [], [np.zeros((V, D), np.float32) for _ in rows]
+    for k, touched in enumerate(rows):
+        slot = np.full(V, -1, np.int32)
+        slot[touched] = np.arange(len(touched))
+        copy = np.zeros((V, D), np.float32)
+        for i, r in enumerate(touched):
+            change[k][r] = rng.normal(size=D).astype(np.float32)
+            copy[i] = start[r] + change[k][r]
+        copies.append(copy)
+        slots.append(slot)
+    table = start.copy()
+    fast.rebase_copies(table, copies[1], rows[1], 3)  # before any merge: the round's start
+    fast.store_copies(table, copies[0], slots[0], rows[0], 2)
+    fast.merge_sparse_delta(table, copies[1], slots[1], rows[1], 3)
+    np.testing.assert_allclose(table, start + change[0] + change[1], rtol=1e-5, atol=1e-6)
+    assert np.array_equal(table[[0, 3]], start[[0, 3]])  # rows neither thread touched
+    assert np.array_equal(table[4], copies[0][0])  # a row only the first thread touched: its copy
+    assert (slots[0] == -1).all() and (slots[1] == -1).all()
+
+
+def test_row_copies_see_their_own_pending_updates():
+    """Two steps in one round: the second reads the thread's copies as the first step left them
+    (a thread sees its own updates), as the same steps written out in NumPy with a dense delta."""
     rng = np.random.default_rng(3)
     V, D, m, K = 9, 6, 3, 2
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -170,8 +197,9 @@ def test_sparse_delta_sees_its_own_pending_updates():
     for ctx, outs in steps:
         fast.window_update(b0, b1, d0, d1, s0, s1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.2), g,
                            rin, rout, False)
-    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
-    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
+    assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
+    fast.store_copies(b0, d0, s0, t0, n[0])
+    fast.store_copies(b1, d1, s1, t1, n[1])
     # dense, written out in NumPy
     c0, c1 = syn0.copy(), syn1.copy()
     e0, e1 = np.zeros_like(c0), np.zeros_like(c1)

@@ -34,9 +34,11 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import AVAILABLE, njit
-from .sparse_delta import gather_sparse, merge_sparse_delta, prefetch_rows, scatter_sparse
+from .sparse_delta import (gather_copy, gather_sparse, merge_sparse_delta, prefetch_copies, rebase_copies,
+                           scatter_copy, scatter_sparse, store_copies)
 
-__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "train_chunk", "window_update"]
+__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "rebase_copies", "store_copies", "train_chunk",
+           "window_update", "gather_sparse", "scatter_sparse"]
 
 
 _MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there
@@ -220,13 +222,13 @@ def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touche
     ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
     Updates go into the tables, or into the sparse deltas ``d0``/``d1`` when ``slot0``/``slot1``
     are not empty (deterministic threads). Returns the summed BCE loss if ``track``."""
-    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
-    gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
+    gather_copy(syn0, d0, slot0, ctx, m, rin)  # (m, D)
+    gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
     loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
     t0 = d0 if slot0.shape[0] > 0 else syn0
     t1 = d1 if slot1.shape[0] > 0 else syn1
-    scatter_sparse(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
-    scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
+    scatter_copy(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m, rout)  # output step
+    scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out, rin)  # input step
     return loss
 
 
@@ -281,8 +283,8 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)
-            prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            prefetch_copies(syn1, d1, slot1, outs[cur], negative + 1)
+            prefetch_copies(syn0, d0, slot0, ctx[cur], m)
             if pending:  # the previous center's step, while those rows arrive
                 p = 1 - cur
                 loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,

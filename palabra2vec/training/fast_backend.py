@@ -47,10 +47,11 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
 
 class _RowDelta:
     """One thread's pending updates of a (V, D) table in deterministic rounds of skip-gram + NS
-    (:func:`palabra2vec.training.fast.scatter_sparse`): ``slot[r]`` is the compact row of
-    ``delta`` holding row r's update (-1: none), ``touched`` lists the rows in slot order.
-    ``delta`` has room for every row, as lazy zero pages: only the rows a round touches (about
-    a third of the input table, nine tenths of the output one on corpus-es) become resident."""
+    (:func:`palabra2vec.training.sparse_delta.scatter_copy`): ``slot[r]`` is the compact row of
+    ``delta`` holding this thread's private copy of row r (-1: none), ``touched`` lists the rows
+    in slot order. ``delta`` has room for every row, as lazy zero pages: only the rows a round
+    touches (about a third of the input table, nine tenths of the output one on corpus-es)
+    become resident."""
 
     def __init__(self, rows: int, dim: int) -> None:
         self.delta = lazy_zeros(rows, dim)
@@ -63,9 +64,17 @@ class _RowDelta:
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
         return d
 
-    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
-        """Add the pending rows in ``[lo, hi)`` (all: ``hi < 0``) into ``table``."""
-        fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
+    def rebase(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
+        """Turn the copies of rows in ``[lo, hi)`` (all: ``hi < 0``) into deltas against
+        ``table`` (still the round's start: before any thread's merge)."""
+        fast.rebase_copies(table, self.delta, self.touched, n, lo, hi)
+
+    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1, first: bool = False) -> None:
+        """The first thread's copies replace the table's rows; the others' rebased deltas add."""
+        if first:
+            fast.store_copies(table, self.delta, self.slot, self.touched, n, lo, hi)
+        else:
+            fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
 class _SparseDelta:
@@ -218,9 +227,10 @@ class FastBackend:
         return float(loss), int(terms)
 
     def end_round(self, pool: Executor | None = None) -> None:
-        """Add every slot's pending updates to the tables, slot 0 first. On pool threads, at
-        once: the tables share no memory, and a table of sparse row deltas is cut into row
-        ranges (rows are independent; each range still adds the slots in order)."""
+        """Add every slot's pending updates to the tables, slot 0 first (row copies: slot 0's
+        copies replace the rows, then each other slot adds its copy minus the round's start).
+        On pool threads, at once: the tables share no memory, and a table of row copies is cut
+        into row ranges (rows are independent; each range still takes the slots in order)."""
         names = list(self._tables)
         parts = max(1, self.threads) if pool is not None else 1
         tasks = []
@@ -232,12 +242,16 @@ class FastBackend:
 
         def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
-            for deltas, counts in self._slots:
-                d = deltas[names[k]]
-                if isinstance(d, _RowDelta):
-                    d.merge(table, counts[k], lo, hi)
+            slots = [(deltas[names[k]], counts[k]) for deltas, counts in self._slots]
+            copies = isinstance(slots[0][0], _RowDelta)
+            if copies:  # row copies: every thread but the first into deltas, on the round's start
+                for d, n in slots[1:]:
+                    d.rebase(table, n, lo, hi)
+            for i, (d, n) in enumerate(slots):
+                if copies:
+                    d.merge(table, n, lo, hi, first=i == 0)
                 else:
-                    d.merge(table, counts[k])
+                    d.merge(table, n)
 
         if pool is None:
             for task in tasks:

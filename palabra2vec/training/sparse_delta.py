@@ -91,3 +91,100 @@ def prefetch_rows(table, delta, slot, rows, n):
             s = slot[r]
             if s >= 0:
                 prefetch_row(delta, s)
+
+
+# -- private row copies: the scheme the skip-gram + NS kernel uses ------------------------
+# A thread's row r, once touched in a round, lives in ``copy[slot[r]]``: the table's row copied
+# at the first touch, then updated in place. A step then reads ONE row per word (the copy if
+# the thread has one, else the table's) instead of table + delta, and writes the copy. The
+# merge adds each thread's (copy - table row at the round's start), in thread order.
+
+@njit(cache=True, nogil=True, inline="always")
+def gather_copy(table, copy, slot, rows, n, out):
+    """``out[i]`` = this thread's copy of row ``rows[i]`` if it has one, else the table's row."""
+    D = table.shape[1]
+    with_copy = slot.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        s = slot[r] if with_copy else -1
+        if s >= 0:
+            for d in range(D):
+                out[i, d] = copy[s, d]
+        else:
+            for d in range(D):
+                out[i, d] = table[r, d]
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def scatter_copy(target, slot, touched, n_touched, which, rows, n, coef, src, n_src, base):
+    """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
+
+    ``target`` is the shared table (Hogwild, empty ``slot``) or this thread's row copies: a row
+    touched for the first time takes copy ``n_touched[which]`` (``slot[r]``), set to ``base[i]``
+    (the row as :func:`gather_copy` read it before the step: the table's), and is listed in
+    ``touched`` for :func:`rebase_copies` / :func:`store_copies`."""
+    D = target.shape[1]
+    sparse = slot.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        if sparse:
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+                for d in range(D):
+                    target[s, d] = base[i, d]
+            r = s
+        for j in range(n_src):
+            c = coef[i, j]
+            for d in range(D):
+                target[r, d] += c * src[j, d]
+
+
+@njit(cache=True, nogil=True)
+def rebase_copies(table, copy, touched, n, lo=0, hi=-1):
+    """Turn a thread's copies ``copy[:n]`` of rows ``touched[:n]`` (those in ``[lo, hi)``, all
+    when ``hi < 0``) into deltas: ``copy[i] -= table[touched[i]]``. Called for every thread
+    but the first before any merge of the round, while the table still holds the round's start;
+    then :func:`merge_sparse_delta` adds them."""
+    D = table.shape[1]
+    if hi < 0:
+        hi = table.shape[0]
+    for i in range(n):
+        r = touched[i]
+        if r < lo or r >= hi:
+            continue
+        for d in range(D):
+            copy[i, d] -= table[r, d]
+
+
+@njit(cache=True, nogil=True)
+def store_copies(table, copy, slot, touched, n, lo=0, hi=-1):
+    """The first thread's merge: ``table[touched[i]] = copy[i]`` (rows in ``[lo, hi)``, all when
+    ``hi < 0``; the table held the round's start, so this adds the thread's updates exactly)
+    and clear the slots."""
+    D = table.shape[1]
+    if hi < 0:
+        hi = table.shape[0]
+    for i in range(n):
+        r = touched[i]
+        if r < lo or r >= hi:
+            continue
+        for d in range(D):
+            table[r, d] = copy[i, d]
+        slot[r] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def prefetch_copies(table, copy, slot, rows, n):
+    """Ask for the rows :func:`gather_copy` will read (the thread's copy, or the table's row)."""
+    with_copy = slot.shape[0] > 0
+    for i in range(n):
+        r = rows[i]
+        s = slot[r] if with_copy else -1
+        if s >= 0:
+            prefetch_row(copy, s)
+        else:
+            prefetch_row(table, r)
