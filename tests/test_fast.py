@@ -54,10 +54,34 @@ def test_window_update_matches_autograd(seed):
     got0, got1 = syn0.copy(), syn1.copy()
     loss = fast.window_update(got0, got1, *_no_delta(D), ctx, m, outs, K + 1, np.float32(alpha), g,
                               np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), True)
-    np.testing.assert_allclose(got0, want0, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(got1, want1, rtol=1e-5, atol=1e-6)
-    assert loss == pytest.approx(want_loss, rel=1e-5)
+    # the kernel's sigmoid is word2vec.c's table: each g[a, o] within alpha * 0.0025 of the exact
+    # one, so each row's step within alpha * 0.0025 * (the sum of |its terms' rows|)
+    x, y = syn0[ctx], syn1[outs]  # (m, D), (1+K, D)
+    bound0, bound1 = np.zeros_like(syn0), np.zeros_like(syn1)
+    np.add.at(bound0, ctx, np.abs(y).sum(0)[None, :].repeat(m, 0))
+    np.add.at(bound1, outs, np.abs(x).sum(0)[None, :].repeat(K + 1, 0))
+    assert (np.abs(got0 - want0) <= alpha * 0.0025 * bound0 + 1e-6).all()
+    assert (np.abs(got1 - want1) <= alpha * 0.0025 * bound1 + 1e-6).all()
+    assert loss == pytest.approx(want_loss, rel=1e-5)  # the loss is computed exactly
     assert not np.allclose(got0, syn0)  # the step did something
+
+
+def test_table_sigmoid_is_within_its_bound_and_saturates_outside_six():
+    """ns_gradient_table against ns_gradient (the exact sigmoid) on scores from -9 to 9."""
+    D, n_out, alpha = 1, 2, np.float32(0.5)
+    f = np.linspace(-9, 9, 2001, dtype=np.float32)
+    rin = f[:, None].copy()  # (m, 1): score = f * 1
+    rout = np.ones((n_out, D), np.float32)
+    g_exact, g_table = np.empty((len(f), n_out), np.float32), np.empty((len(f), n_out), np.float32)
+    loss_exact = fast.ns_gradient(rin, len(f), rout, n_out, alpha, g_exact, True)
+    loss_table = fast.ns_gradient_table(rin, len(f), rout, n_out, alpha, g_table, True)
+    assert np.abs(g_table - g_exact).max() <= alpha * 0.0025 + 1e-6
+    assert np.abs(g_table - g_exact).max() > 0  # it is a table, not the exact function
+    inside = np.abs(f) < 6
+    assert np.abs(g_table - g_exact)[inside].max() <= alpha * 0.0015 + 1e-6  # bin half-width x slope 1/4
+    assert (g_table[f >= 6, 0] == 0).all() and (g_table[f >= 6, 1] == -alpha).all()
+    assert (g_table[f <= -6, 0] == alpha).all() and (g_table[f <= -6, 1] == 0).all()
+    assert loss_table == pytest.approx(loss_exact, rel=1e-6)
 
 
 def _chunk(sentences):
@@ -178,6 +202,15 @@ def test_merge_of_two_threads_adds_each_threads_change_in_order():
     assert (slots[0] == -1).all() and (slots[1] == -1).all()
 
 
+def _table_sigmoid(f: np.float32) -> np.float32:
+    """word2vec.c's sigmoid table as the kernel reads it: 1000 bins over [-6, 6), 0 or 1 outside."""
+    if f >= 6:
+        return np.float32(1.0)
+    if f <= -6:
+        return np.float32(0.0)
+    return fast._SIGMOID[min(int((f + np.float32(6)) * np.float32(1000 / 12)), 999)]
+
+
 def test_row_copies_see_their_own_pending_updates():
     """Two steps in one round: the second reads the thread's copies as the first step left them
     (a thread sees its own updates), as the same steps written out in NumPy with a dense delta."""
@@ -211,7 +244,7 @@ def test_row_copies_see_their_own_pending_updates():
                 f = np.float32(0.0)
                 for d in range(D):
                     f = np.float32(f + x[a, d] * y[o, d])
-                s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f, dtype=np.float32))
+                s = _table_sigmoid(f)
                 gg[a, o] = (np.float32(o == 0) - s) * np.float32(0.2)
         for o in range(K + 1):
             for a in range(m):

@@ -21,9 +21,10 @@ locks (Hogwild!, Recht et al. 2011), as word2vec.c and gensim do.
 Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item).
 
 Threads, two ways: *deterministic* (the default) — T threads train T work items at once,
-each reading the shared tables plus its own pending updates and writing only to its own
-sparse deltas (:mod:`palabra2vec.training.sparse_delta`: only the rows the round touched);
-after the round the deltas are added to the tables in thread order, so the
+each reading the shared tables plus its own pending updates: a row's first touch in a round
+copies it into the thread's private row copies (:mod:`palabra2vec.training.sparse_delta`:
+only the rows the round touched), which it then reads and writes; after the round each
+thread's change (copy - the round's start) is added to the tables in thread order, so the
 same seed and thread count give bit-identical vectors (a thread sees the others' updates one
 round, ~T x 64k words, late). *Hogwild* (``hogwild=True``; word2vec.c and gensim) — threads
 update the shared tables lock-free and interleave differently from run to run.
@@ -253,7 +254,7 @@ def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touche
     """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
     the positive, the rest are negatives), both computed from the rows before the step:
     ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
-    Updates go into the tables, or into the sparse deltas ``d0``/``d1`` when ``slot0``/``slot1``
+    Updates go into the tables, or into the thread's row copies ``d0``/``d1`` when ``slot0``/``slot1``
     are not empty (deterministic threads). Returns the summed BCE loss if ``track``."""
     gather_copy(syn0, d0, slot0, ctx, m, rin)  # (m, D)
     gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
@@ -276,7 +277,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
 
     With empty ``slot0``/``slot1`` the shared tables are updated in place (Hogwild); otherwise
-    updates go to this thread's sparse deltas, see :func:`window_update`.
+    updates go to this thread's row copies, see :func:`window_update`.
 
     Pipelined one center deep: a center's window and negatives are drawn, and their rows
     prefetched, before the previous center's step is taken, so the rows' cache misses overlap

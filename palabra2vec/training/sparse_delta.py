@@ -1,17 +1,25 @@
 """A thread's pending updates of a table kept *sparse*, for deterministic rounds of the fast
-skip-gram kernel (:mod:`palabra2vec.training.fast`): gather, scatter and merge.
+kernels: gather, scatter and merge, in two forms.
 
 In a deterministic round each thread reads the tables as they were at the start of the round
 plus its own pending updates, and writes only to those updates; after the round they are added
-to the tables in thread order. The pending update of row r lives in ``delta[slot[r]]``
-(``slot[r] = -1``: none yet): a row takes the next compact row of ``delta`` at its first touch
-and is listed in ``touched``, so the delta holds only the rows this round touched. Allocated
-as lazy zero pages (``fast_backend.lazy_zeros``), only those become resident memory: on
-corpus-es about 22k of the 58.6k input rows and 55k of the output rows per thread and round.
+to the tables in thread order. Only the rows a round touches take memory: a row takes the next
+compact row of ``delta`` (``slot[r]``, -1: none yet) at its first touch and is listed in
+``touched``; allocated as lazy zero pages (``fast_backend.lazy_zeros``), only those become
+resident memory (on corpus-es about 22k of the 58.6k input rows and 55k of the output rows per
+thread and round).
 
-The float operations are those of a dense (V, D) delta, in the same order (row r of the view
-is ``table[r] + delta[r]``, a step adds term by term, the merge adds the delta to the table):
-the same vectors, bit for bit (``tests/test_regression.py``).
+*Row copies* (the skip-gram + NS kernel, :mod:`palabra2vec.training.fast`): the compact row is
+a private copy of the table's row, taken at the first touch and updated in place, so a step
+reads one row per word. At the round's end every thread but the first subtracts the round's
+start from its copies (:func:`rebase_copies`), the first thread's copies replace their rows
+(:func:`store_copies`), and the others' deltas are added in thread order
+(:func:`merge_sparse_delta`). Same seed and thread count, same vectors; with one thread in a
+round the step is the in-place step, bit for bit (``tests/test_fast.py``).
+
+*Pending deltas* (:func:`gather_sparse`, :func:`scatter_sparse`): the compact row holds only
+the change, zeroed at the first touch; row r reads as ``table[r] + delta[slot[r]]``, with the
+float operations of a dense (V, D) delta, in the same order.
 """
 
 from __future__ import annotations
@@ -94,10 +102,6 @@ def prefetch_rows(table, delta, slot, rows, n):
 
 
 # -- private row copies: the scheme the skip-gram + NS kernel uses ------------------------
-# A thread's row r, once touched in a round, lives in ``copy[slot[r]]``: the table's row copied
-# at the first touch, then updated in place. A step then reads ONE row per word (the copy if
-# the thread has one, else the table's) instead of table + delta, and writes the copy. The
-# merge adds each thread's (copy - table row at the round's start), in thread order.
 
 @njit(cache=True, nogil=True, inline="always")
 def gather_copy(table, copy, slot, rows, n, out):
