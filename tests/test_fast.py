@@ -168,11 +168,16 @@ def test_row_copy_update_equals_the_in_place_update(seed):
     assert t1[: n[1]].tolist() == [3, 2, 6] and t0[: n[0]].tolist() == [1, 2, 5]
     assert s1[[3, 2, 6]].tolist() == [0, 1, 2] and s1[[0, 1, 4, 5]].tolist() == [-1] * 4
     assert not d0[3:].any() and not d1[3:].any()  # only the compact rows are written
-    fast.store_copies(b0, d0, s0, t0, n[0])
-    fast.store_copies(b1, d1, s1, t1, n[1])
+    _merge_one(b0, d0, s0, t0, n[0])
+    _merge_one(b1, d1, s1, t1, n[1])
     assert np.array_equal(b0, a0) and np.array_equal(b1, a1)
     assert not np.array_equal(b1, syn1)  # the step did something
     assert (s0 == -1).all() and (s1 == -1).all()  # the next round starts with no pending row
+
+
+def _merge_one(table, copy, slot, touched, n):
+    """Merge one thread's row copies (a round of one thread)."""
+    fast.merge_copies(table, (copy,), (slot,), (touched,), np.array([n], np.int64))
 
 
 def test_merge_of_two_threads_adds_each_threads_change_in_order():
@@ -193,12 +198,13 @@ def test_merge_of_two_threads_adds_each_threads_change_in_order():
         copies.append(copy)
         slots.append(slot)
     table = start.copy()
-    fast.rebase_copies(table, copies[1], rows[1], 3)  # before any merge: the round's start
-    fast.store_copies(table, copies[0], slots[0], rows[0], 2)
-    fast.merge_sparse_delta(table, copies[1], slots[1], rows[1], 3)
+    fast.merge_copies(table, tuple(copies), tuple(slots), tuple(rows), np.array([2, 3], np.int64))
     np.testing.assert_allclose(table, start + change[0] + change[1], rtol=1e-5, atol=1e-6)
+    # row 1, touched by both: the first thread's copy plus the second's change, in that order
+    assert np.array_equal(table[1], copies[0][1] + (copies[1][0] - start[1]))
     assert np.array_equal(table[[0, 3]], start[[0, 3]])  # rows neither thread touched
-    assert np.array_equal(table[4], copies[0][0])  # a row only the first thread touched: its copy
+    assert np.array_equal(table[4], copies[0][0])  # a row only one thread touched: its copy
+    assert np.array_equal(table[[2, 5]], copies[1][[1, 2]])
     assert (slots[0] == -1).all() and (slots[1] == -1).all()
 
 
@@ -231,8 +237,8 @@ def test_row_copies_see_their_own_pending_updates():
         fast.window_update(b0, b1, d0, d1, s0, s1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.2), g,
                            rin, rout, False)
     assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
-    fast.store_copies(b0, d0, s0, t0, n[0])
-    fast.store_copies(b1, d1, s1, t1, n[1])
+    _merge_one(b0, d0, s0, t0, n[0])
+    _merge_one(b1, d1, s1, t1, n[1])
     # dense, written out in NumPy
     c0, c1 = syn0.copy(), syn1.copy()
     e0, e1 = np.zeros_like(c0), np.zeros_like(c1)

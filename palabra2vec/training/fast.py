@@ -35,11 +35,11 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import AVAILABLE, njit
-from .sparse_delta import (gather_copy, gather_sparse, merge_sparse_delta, prefetch_copies, rebase_copies,
-                           scatter_copy, scatter_sparse, store_copies)
+from .sparse_delta import (gather_copy, gather_sparse, merge_copies, merge_sparse_delta, prefetch_copies,
+                           scatter_copy, scatter_sparse)
 
-__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "rebase_copies", "store_copies", "train_chunk",
-           "window_update", "gather_sparse", "scatter_sparse"]
+__all__ = ["AVAILABLE", "njit", "merge_copies", "merge_sparse_delta", "train_chunk", "window_update",
+           "gather_sparse", "scatter_sparse"]
 
 
 _MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there

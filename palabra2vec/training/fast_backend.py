@@ -64,17 +64,6 @@ class _RowDelta:
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
         return d
 
-    def rebase(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
-        """Turn the copies of rows in ``[lo, hi)`` (all: ``hi < 0``) into deltas against
-        ``table`` (still the round's start: before any thread's merge)."""
-        fast.rebase_copies(table, self.delta, self.touched, n, lo, hi)
-
-    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1, first: bool = False) -> None:
-        """The first thread's copies replace the table's rows; the others' rebased deltas add."""
-        if first:
-            fast.store_copies(table, self.delta, self.slot, self.touched, n, lo, hi)
-        else:
-            fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
 class _SparseDelta:
@@ -227,8 +216,9 @@ class FastBackend:
         return float(loss), int(terms)
 
     def end_round(self, pool: Executor | None = None) -> None:
-        """Add every slot's pending updates to the tables, slot 0 first (row copies: slot 0's
-        copies replace the rows, then each other slot adds its copy minus the round's start).
+        """Add every slot's pending updates to the tables, slot 0 first (row copies: a row takes
+        the copy of the first slot that touched it plus each later slot's copy minus the round's
+        start, :func:`palabra2vec.training.sparse_delta.merge_copies`).
         On pool threads, at once: the tables share no memory, and a table of row copies is cut
         into row ranges (rows are independent; each range still takes the slots in order)."""
         names = list(self._tables)
@@ -243,15 +233,13 @@ class FastBackend:
         def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
             slots = [(deltas[names[k]], counts[k]) for deltas, counts in self._slots]
-            copies = isinstance(slots[0][0], _RowDelta)
-            if copies:  # row copies: every thread but the first into deltas, on the round's start
-                for d, n in slots[1:]:
-                    d.rebase(table, n, lo, hi)
-            for i, (d, n) in enumerate(slots):
-                if copies:
-                    d.merge(table, n, lo, hi, first=i == 0)
-                else:
-                    d.merge(table, n)
+            if isinstance(slots[0][0], _RowDelta):  # row copies: all threads in one call
+                fast.merge_copies(table, tuple(d.delta for d, _ in slots), tuple(d.slot for d, _ in slots),
+                                  tuple(d.touched for d, _ in slots), np.array([n for _, n in slots], np.int64),
+                                  lo, hi)
+                return
+            for d, n in slots:
+                d.merge(table, n)
 
         if pool is None:
             for task in tasks:

@@ -11,11 +11,10 @@ thread and round).
 
 *Row copies* (the skip-gram + NS kernel, :mod:`palabra2vec.training.fast`): the compact row is
 a private copy of the table's row, taken at the first touch and updated in place, so a step
-reads one row per word. At the round's end every thread but the first subtracts the round's
-start from its copies (:func:`rebase_copies`), the first thread's copies replace their rows
-(:func:`store_copies`), and the others' deltas are added in thread order
-(:func:`merge_sparse_delta`). Same seed and thread count, same vectors; with one thread in a
-round the step is the in-place step, bit for bit (``tests/test_fast.py``).
+reads one row per word. At the round's end :func:`merge_copies` gives each touched row the copy
+of the first thread (in order) that touched it plus each later thread's change (its copy minus
+the round's start), in thread order. Same seed and thread count, same vectors; with one thread
+in a round the step is the in-place step, bit for bit (``tests/test_fast.py``).
 
 *Pending deltas* (:func:`gather_sparse`, :func:`scatter_sparse`): the compact row holds only
 the change, zeroed at the first touch; row r reads as ``table[r] + delta[slot[r]]``, with the
@@ -23,6 +22,8 @@ float operations of a dense (V, D) delta, in the same order.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .jit import njit, prefetch_row
 
@@ -126,7 +127,7 @@ def scatter_copy(target, slot, touched, n_touched, which, rows, n, coef, src, n_
     ``target`` is the shared table (Hogwild, empty ``slot``) or this thread's row copies: a row
     touched for the first time takes copy ``n_touched[which]`` (``slot[r]``), set to ``base[i]``
     (the row as :func:`gather_copy` read it before the step: the table's), and is listed in
-    ``touched`` for :func:`rebase_copies` / :func:`store_copies`."""
+    ``touched`` for :func:`merge_copies`."""
     D = target.shape[1]
     sparse = slot.shape[0] > 0
     for i in range(n):
@@ -148,37 +149,34 @@ def scatter_copy(target, slot, touched, n_touched, which, rows, n, coef, src, n_
 
 
 @njit(cache=True, nogil=True)
-def rebase_copies(table, copy, touched, n, lo=0, hi=-1):
-    """Turn a thread's copies ``copy[:n]`` of rows ``touched[:n]`` (those in ``[lo, hi)``, all
-    when ``hi < 0``) into deltas: ``copy[i] -= table[touched[i]]``. Called for every thread
-    but the first before any merge of the round, while the table still holds the round's start;
-    then :func:`merge_sparse_delta` adds them."""
+def merge_copies(table, copies, slots, touched, counts, lo=0, hi=-1):
+    """Merge T threads' row copies (tuples ``copies``, ``slots``, ``touched``, and ``counts``)
+    into ``table`` rows in ``[lo, hi)`` (all when ``hi < 0``), in one pass per thread: the first
+    thread (in order) that touched row r writes ``copy_k[r] + sum over later threads j, in
+    order, of (copy_j[r] - start[r])``, start being the row at the round's start, and clears
+    every thread's slot of r. A row only one thread touched becomes that thread's copy exactly."""
     D = table.shape[1]
     if hi < 0:
         hi = table.shape[0]
-    for i in range(n):
-        r = touched[i]
-        if r < lo or r >= hi:
-            continue
-        for d in range(D):
-            copy[i, d] -= table[r, d]
-
-
-@njit(cache=True, nogil=True)
-def store_copies(table, copy, slot, touched, n, lo=0, hi=-1):
-    """The first thread's merge: ``table[touched[i]] = copy[i]`` (rows in ``[lo, hi)``, all when
-    ``hi < 0``; the table held the round's start, so this adds the thread's updates exactly)
-    and clear the slots."""
-    D = table.shape[1]
-    if hi < 0:
-        hi = table.shape[0]
-    for i in range(n):
-        r = touched[i]
-        if r < lo or r >= hi:
-            continue
-        for d in range(D):
-            table[r, d] = copy[i, d]
-        slot[r] = -1
+    start = np.empty(D, table.dtype)
+    T = len(copies)
+    for k in range(T):
+        copy, slot, rows = copies[k], slots[k], touched[k]
+        for i in range(counts[k]):
+            r = rows[i]
+            if r < lo or r >= hi or slot[r] < 0:  # outside the range, or merged by an earlier thread
+                continue
+            for d in range(D):
+                start[d] = table[r, d]
+                table[r, d] = copy[i, d]
+            slot[r] = -1
+            for j in range(k + 1, T):
+                s = slots[j][r]
+                if s >= 0:
+                    later = copies[j]
+                    for d in range(D):
+                        table[r, d] += later[s, d] - start[d]
+                    slots[j][r] = -1
 
 
 @njit(cache=True, nogil=True, inline="always")
