@@ -7,8 +7,8 @@ Trains the first ``--words`` ids of FILE (a pre-tokenized corpus; compare_gensim
 in 10 deterministic "rounds" (one thread's delta, merged after each round, as the fast backend
 does) with ``fast.train_chunk`` of the old tree and of this one, alternating, and prints CPU
 seconds (best and median of ``--reps``) and whether the two give bit-identical tables. Old
-trees with dense deltas (``merge_delta``) and new ones with sparse deltas
-(``merge_sparse_delta``) are both understood.
+trees with dense deltas (``merge_delta``), sparse deltas (``merge_sparse_delta``) and row
+copies (``merge_copies``) are all understood.
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def main() -> None:
         s0, s1 = (np.full(V, -1, np.int32), np.full(V, -1, np.int32)) if sparse else (np.zeros(V, np.int8), np.zeros(V, np.int8))
         t0, t1 = np.zeros(V, np.int32), np.zeros(V, np.int32)
         merge = mod.merge_sparse_delta if sparse else mod.merge_delta
+        if hasattr(mod, "merge_copies"):  # row copies: one thread's copies replace the rows
+            def merge(table, copy, slot, touched, n, mod=mod):
+                mod.merge_copies(table, (copy,), (slot,), (touched,), np.array([n], np.int64))
         t = time.thread_time()
         for k, chunk in enumerate(rounds):
             c = np.zeros(2, np.int64)

@@ -26,16 +26,17 @@ SRC = Path(__file__).resolve().parent.parent / "palabra2vec" / "training" / "fas
 VARIANTS = {
     "full": ("nothing", []),
     "no prefetch": ("the prefetch of the next center's rows", [
-        ("            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)\n", ""),
-        ("            prefetch_rows(syn0, d0, slot0, ctx[cur], m)\n", "")]),
-    "no exp": ("the sigmoid's exp (a linear stand-in)", [
-        ("s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f))", "s = np.float32(0.5) + np.float32(0.001) * f")]),
+        ("            prefetch_copies(syn1, d1, slot1, outs[cur], negative + 1)\n", ""),
+        ("            prefetch_copies(syn0, d0, slot0, ctx[cur], m)\n", "")]),
+    "no sigmoid table": ("the sigmoid's table look-up (a linear stand-in)", [
+        ("s = _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]",
+         "s = np.float32(0.5) + np.float32(0.001) * f")]),
     "no noise draws": ("the alias-table draws of negatives (a hash instead)", [
         ("state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)",
          "outs[cur, k] = (center * 7919 + k * 104729 + pos) % alias_prob.shape[0]")]),
     "no updates": ("both scatters (scores and gradients still computed)", [
-        ("    scatter_sparse(t1, slot1", "    if alpha < -1.0:\n        scatter_sparse(t1, slot1"),
-        ("    scatter_sparse(t0, slot0", "    if alpha < -1.0:\n        scatter_sparse(t0, slot0")]),
+        ("    scatter_copy(t1, slot1", "    if alpha < -1.0:\n        scatter_copy(t1, slot1"),
+        ("    scatter_copy(t0, slot0", "    if alpha < -1.0:\n        scatter_copy(t0, slot0")]),
     "draws only": ("the whole step (window_update): reading, subsampling and draws remain", [
         ("                loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,\n"
          "                                      ctx[p], p_m, outs[p], negative + 1, p_alpha, g, rin, rout, p_track)",
@@ -78,7 +79,7 @@ def main() -> None:
 
     def run(mod, deterministic: bool) -> tuple[float, int]:
         syn0, syn1 = start["input"].copy(), start["output"].copy()
-        if deterministic:  # one thread's sparse deltas, as in a deterministic round
+        if deterministic:  # one thread's row copies, as in a deterministic round
             d0, d1 = np.zeros((V, D), np.float32), np.zeros((V, D), np.float32)
             s0, s1 = np.full(V, -1, np.int32), np.full(V, -1, np.int32)
             t0, t1 = np.zeros(V, np.int32), np.zeros(V, np.int32)
@@ -104,7 +105,7 @@ def main() -> None:
     words = int((ids >= 0).sum())
     print(f"one thread, {words:,} words, {pairs:,} trained (context, center) pairs, D={D}, window 5, negative 5; "
           f"best CPU seconds of {a.reps}\n")
-    print("| variant (leaves out) | deterministic (sparse delta) s | cost | Hogwild s | cost |")
+    print("| variant (leaves out) | deterministic (row copies) s | cost | Hogwild s | cost |")
     print("|---|---:|---:|---:|---:|")
     for name, (what, _) in VARIANTS.items():
         det, hog = best[name, True], best[name, False]

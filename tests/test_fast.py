@@ -54,10 +54,34 @@ def test_window_update_matches_autograd(seed):
     got0, got1 = syn0.copy(), syn1.copy()
     loss = fast.window_update(got0, got1, *_no_delta(D), ctx, m, outs, K + 1, np.float32(alpha), g,
                               np.empty((m, D), np.float32), np.empty((K + 1, D), np.float32), True)
-    np.testing.assert_allclose(got0, want0, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(got1, want1, rtol=1e-5, atol=1e-6)
-    assert loss == pytest.approx(want_loss, rel=1e-5)
+    # the kernel's sigmoid is word2vec.c's table: each g[a, o] within alpha * 0.0025 of the exact
+    # one, so each row's step within alpha * 0.0025 * (the sum of |its terms' rows|)
+    x, y = syn0[ctx], syn1[outs]  # (m, D), (1+K, D)
+    bound0, bound1 = np.zeros_like(syn0), np.zeros_like(syn1)
+    np.add.at(bound0, ctx, np.abs(y).sum(0)[None, :].repeat(m, 0))
+    np.add.at(bound1, outs, np.abs(x).sum(0)[None, :].repeat(K + 1, 0))
+    assert (np.abs(got0 - want0) <= alpha * 0.0025 * bound0 + 1e-6).all()
+    assert (np.abs(got1 - want1) <= alpha * 0.0025 * bound1 + 1e-6).all()
+    assert loss == pytest.approx(want_loss, rel=1e-5)  # the loss is computed exactly
     assert not np.allclose(got0, syn0)  # the step did something
+
+
+def test_table_sigmoid_is_within_its_bound_and_saturates_outside_six():
+    """ns_gradient_table against ns_gradient (the exact sigmoid) on scores from -9 to 9."""
+    D, n_out, alpha = 1, 2, np.float32(0.5)
+    f = np.linspace(-9, 9, 2001, dtype=np.float32)
+    rin = f[:, None].copy()  # (m, 1): score = f * 1
+    rout = np.ones((n_out, D), np.float32)
+    g_exact, g_table = np.empty((len(f), n_out), np.float32), np.empty((len(f), n_out), np.float32)
+    loss_exact = fast.ns_gradient(rin, len(f), rout, n_out, alpha, g_exact, True)
+    loss_table = fast.ns_gradient_table(rin, len(f), rout, n_out, alpha, g_table, True)
+    assert np.abs(g_table - g_exact).max() <= alpha * 0.0025 + 1e-6
+    assert np.abs(g_table - g_exact).max() > 0  # it is a table, not the exact function
+    inside = np.abs(f) < 6
+    assert np.abs(g_table - g_exact)[inside].max() <= alpha * 0.0015 + 1e-6  # bin half-width x slope 1/4
+    assert (g_table[f >= 6, 0] == 0).all() and (g_table[f >= 6, 1] == -alpha).all()
+    assert (g_table[f <= -6, 0] == alpha).all() and (g_table[f <= -6, 1] == 0).all()
+    assert loss_table == pytest.approx(loss_exact, rel=1e-6)
 
 
 def _chunk(sentences):
@@ -119,9 +143,10 @@ def test_train_chunk_cuts_sentences_at_max_sentence():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_delta_update_equals_the_in_place_update(seed):
-    """window_update into per-thread sparse deltas (deterministic threads) takes the same step
-    as in place: the tables plus the merged delta equal the tables updated in place."""
+def test_row_copy_update_equals_the_in_place_update(seed):
+    """window_update into a thread's private row copies (deterministic threads) takes the same
+    step as in place, bit for bit: the copies, stored into the tables, equal the tables updated
+    in place, and the shared tables are not written during the round."""
     rng = np.random.default_rng(seed)
     V, D, m, K = 7, 5, 4, 3
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -142,18 +167,59 @@ def test_delta_update_equals_the_in_place_update(seed):
     # rows take compact slots in order of first touch: outputs first (3, 2, 6), then inputs (1, 2, 5)
     assert t1[: n[1]].tolist() == [3, 2, 6] and t0[: n[0]].tolist() == [1, 2, 5]
     assert s1[[3, 2, 6]].tolist() == [0, 1, 2] and s1[[0, 1, 4, 5]].tolist() == [-1] * 4
-    assert not d0[3:].any() and not d1[3:].any()  # only the compact rows hold updates
-    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
-    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
-    np.testing.assert_allclose(b0, a0, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(b1, a1, rtol=1e-5, atol=1e-6)
+    assert not d0[3:].any() and not d1[3:].any()  # only the compact rows are written
+    _merge_one(b0, d0, s0, t0, n[0])
+    _merge_one(b1, d1, s1, t1, n[1])
+    assert np.array_equal(b0, a0) and np.array_equal(b1, a1)
+    assert not np.array_equal(b1, syn1)  # the step did something
     assert (s0 == -1).all() and (s1 == -1).all()  # the next round starts with no pending row
 
 
-def test_sparse_delta_sees_its_own_pending_updates():
-    """Two steps in one round: the second reads the table plus the first step's pending delta
-    (a thread sees its own updates), as the same steps written out in NumPy with a dense delta.
-    (Bit-for-bit equality with the former dense-delta kernel is tests/test_regression.py.)"""
+def _merge_one(table, copy, slot, touched, n):
+    """Merge one thread's row copies (a round of one thread)."""
+    fast.merge_copies(table, (copy,), (slot,), (touched,), np.array([n], np.int64))
+
+
+def test_merge_of_two_threads_adds_each_threads_change_in_order():
+    """Two threads' copies of the same rows: the first thread's copies replace the rows, the
+    second's (copy - the round's start) is added; untouched rows and the slots end cleared."""
+    rng = np.random.default_rng(7)
+    V, D = 6, 4
+    start = rng.normal(size=(V, D)).astype(np.float32)
+    rows = [np.array([4, 1], np.int32), np.array([1, 2, 5], np.int32)]
+    copies, slots, change = [], [], [np.zeros((V, D), np.float32) for _ in rows]
+    for k, touched in enumerate(rows):
+        slot = np.full(V, -1, np.int32)
+        slot[touched] = np.arange(len(touched))
+        copy = np.zeros((V, D), np.float32)
+        for i, r in enumerate(touched):
+            change[k][r] = rng.normal(size=D).astype(np.float32)
+            copy[i] = start[r] + change[k][r]
+        copies.append(copy)
+        slots.append(slot)
+    table = start.copy()
+    fast.merge_copies(table, tuple(copies), tuple(slots), tuple(rows), np.array([2, 3], np.int64))
+    np.testing.assert_allclose(table, start + change[0] + change[1], rtol=1e-5, atol=1e-6)
+    # row 1, touched by both: the first thread's copy plus the second's change, in that order
+    assert np.array_equal(table[1], copies[0][1] + (copies[1][0] - start[1]))
+    assert np.array_equal(table[[0, 3]], start[[0, 3]])  # rows neither thread touched
+    assert np.array_equal(table[4], copies[0][0])  # a row only one thread touched: its copy
+    assert np.array_equal(table[[2, 5]], copies[1][[1, 2]])
+    assert (slots[0] == -1).all() and (slots[1] == -1).all()
+
+
+def _table_sigmoid(f: np.float32) -> np.float32:
+    """word2vec.c's sigmoid table as the kernel reads it: 1000 bins over [-6, 6), 0 or 1 outside."""
+    if f >= 6:
+        return np.float32(1.0)
+    if f <= -6:
+        return np.float32(0.0)
+    return fast._SIGMOID[min(int((f + np.float32(6)) * np.float32(1000 / 12)), 999)]
+
+
+def test_row_copies_see_their_own_pending_updates():
+    """Two steps in one round: the second reads the thread's copies as the first step left them
+    (a thread sees its own updates), as the same steps written out in NumPy with a dense delta."""
     rng = np.random.default_rng(3)
     V, D, m, K = 9, 6, 3, 2
     syn0 = rng.normal(size=(V, D)).astype(np.float32)
@@ -170,8 +236,9 @@ def test_sparse_delta_sees_its_own_pending_updates():
     for ctx, outs in steps:
         fast.window_update(b0, b1, d0, d1, s0, s1, t0, t1, n, ctx, m, outs, K + 1, np.float32(0.2), g,
                            rin, rout, False)
-    fast.merge_sparse_delta(b0, d0, s0, t0, n[0])
-    fast.merge_sparse_delta(b1, d1, s1, t1, n[1])
+    assert np.array_equal(b0, syn0) and np.array_equal(b1, syn1)  # shared tables untouched
+    _merge_one(b0, d0, s0, t0, n[0])
+    _merge_one(b1, d1, s1, t1, n[1])
     # dense, written out in NumPy
     c0, c1 = syn0.copy(), syn1.copy()
     e0, e1 = np.zeros_like(c0), np.zeros_like(c1)
@@ -183,7 +250,7 @@ def test_sparse_delta_sees_its_own_pending_updates():
                 f = np.float32(0.0)
                 for d in range(D):
                     f = np.float32(f + x[a, d] * y[o, d])
-                s = np.float32(1.0) / (np.float32(1.0) + np.exp(-f, dtype=np.float32))
+                s = _table_sigmoid(f)
                 gg[a, o] = (np.float32(o == 0) - s) * np.float32(0.2)
         for o in range(K + 1):
             for a in range(m):

@@ -21,9 +21,10 @@ locks (Hogwild!, Recht et al. 2011), as word2vec.c and gensim do.
 Randomness: a per-work-item xorshift64* generator seeded from (seed, epoch, item).
 
 Threads, two ways: *deterministic* (the default) — T threads train T work items at once,
-each reading the shared tables plus its own pending updates and writing only to its own
-sparse deltas (:mod:`palabra2vec.training.sparse_delta`: only the rows the round touched);
-after the round the deltas are added to the tables in thread order, so the
+each reading the shared tables plus its own pending updates: a row's first touch in a round
+copies it into the thread's private row copies (:mod:`palabra2vec.training.sparse_delta`:
+only the rows the round touched), which it then reads and writes; after the round each
+thread's change (copy - the round's start) is added to the tables in thread order, so the
 same seed and thread count give bit-identical vectors (a thread sees the others' updates one
 round, ~T x 64k words, late). *Hogwild* (``hogwild=True``; word2vec.c and gensim) — threads
 update the shared tables lock-free and interleave differently from run to run.
@@ -34,12 +35,23 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import AVAILABLE, njit
-from .sparse_delta import gather_sparse, merge_sparse_delta, prefetch_rows, scatter_sparse
+from .sparse_delta import (gather_copy, gather_sparse, merge_copies, merge_sparse_delta, prefetch_copies,
+                           scatter_copy, scatter_sparse)
 
-__all__ = ["AVAILABLE", "njit", "merge_sparse_delta", "train_chunk", "window_update"]
+__all__ = ["AVAILABLE", "njit", "merge_copies", "merge_sparse_delta", "train_chunk", "window_update",
+           "gather_sparse", "scatter_sparse"]
 
 
 _MAX_EXP = 20.0  # scores are clipped to +-20 before exp(): sigmoid is 0 or 1 to float32 there
+
+# The skip-gram + NS step's sigmoid, looked up as word2vec.c and gensim do (word2vec.c's
+# EXP_TABLE_SIZE 1000, MAX_EXP 6): sigmoid at the centres of 1000 equal bins of [-6, 6), 0 or 1
+# outside. A table load instead of an exp per score; the error (at most 0.0025, at +-6) is below
+# what the 0.025-scaled SGD steps notice (quality over 3 seeds: benchmarks/RESULTS.md).
+_TABLE_EXP = 6.0
+_TABLE_BINS = 1000
+_SIGMOID = (1.0 / (1.0 + np.exp(-(-_TABLE_EXP + (np.arange(_TABLE_BINS) + 0.5) * (2 * _TABLE_EXP / _TABLE_BINS)))))
+_SIGMOID = _SIGMOID.astype(np.float32)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -184,6 +196,30 @@ def ns_gradient(rin, m, rout, n_out, alpha, g, track):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
+def ns_gradient_table(rin, m, rout, n_out, alpha, g, track):
+    """:func:`ns_gradient` with the sigmoid looked up in ``_SIGMOID`` (word2vec.c's table); the
+    BCE loss, when ``track``, is still computed exactly from the score."""
+    D = rin.shape[1]
+    loss = 0.0
+    scale = np.float32(_TABLE_BINS / (2 * _TABLE_EXP))
+    for a in range(m):
+        for o in range(n_out):
+            f = np.float32(0.0)
+            for d in range(D):
+                f += rin[a, d] * rout[o, d]
+            if f >= np.float32(_TABLE_EXP):
+                s = np.float32(1.0)
+            elif f <= np.float32(-_TABLE_EXP):
+                s = np.float32(0.0)
+            else:
+                s = _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]
+            g[a, o] = ((np.float32(1.0) if o == 0 else np.float32(0.0)) - s) * alpha
+            if track:
+                loss += _gradient(f, o == 0, alpha, True)[1]
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def scatter(target, mark, touched, n_touched, which, rows, n, coef, src, n_src):
     """``target[rows[i]] += sum_j coef[i, j] * src[j]`` for i < n, j < n_src, term by term.
 
@@ -218,15 +254,15 @@ def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touche
     """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is
     the positive, the rest are negatives), both computed from the rows before the step:
     ``output[o] += sum_a g[a, o] input[a]``, ``input[a] += sum_o g[a, o] output[o]``.
-    Updates go into the tables, or into the sparse deltas ``d0``/``d1`` when ``slot0``/``slot1``
+    Updates go into the tables, or into the thread's row copies ``d0``/``d1`` when ``slot0``/``slot1``
     are not empty (deterministic threads). Returns the summed BCE loss if ``track``."""
-    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
-    gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
-    loss = ns_gradient(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
+    gather_copy(syn0, d0, slot0, ctx, m, rin)  # (m, D)
+    gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
+    loss = ns_gradient_table(rin, m, rout, n_out, alpha, g, track)  # g: (m, 1+K)
     t0 = d0 if slot0.shape[0] > 0 else syn0
     t1 = d1 if slot1.shape[0] > 0 else syn1
-    scatter_sparse(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m)  # output step
-    scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)  # input step
+    scatter_copy(t1, slot1, touched1, n_touched, 1, outs, n_out, g.T, rin, m, rout)  # output step
+    scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out, rin)  # input step
     return loss
 
 
@@ -241,7 +277,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     from alpha0 to alpha1 across the chunk. Returns (loss_sum, loss_terms, pairs).
 
     With empty ``slot0``/``slot1`` the shared tables are updated in place (Hogwild); otherwise
-    updates go to this thread's sparse deltas, see :func:`window_update`.
+    updates go to this thread's row copies, see :func:`window_update`.
 
     Pipelined one center deep: a center's window and negatives are drawn, and their rows
     prefetched, before the previous center's step is taken, so the rows' cache misses overlap
@@ -281,8 +317,8 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
                 state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            prefetch_rows(syn1, d1, slot1, outs[cur], negative + 1)
-            prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+            prefetch_copies(syn1, d1, slot1, outs[cur], negative + 1)
+            prefetch_copies(syn0, d0, slot0, ctx[cur], m)
             if pending:  # the previous center's step, while those rows arrive
                 p = 1 - cur
                 loss += window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
