@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
-from .sparse_delta import gather_sparse, prefetch_rows, scatter_sparse
+from .sparse_delta import claim_slot, gather_sparse, prefetch_rows, scatter_sparse
 from .stiff_merge import add_stiffness, squared_norms
 
 
@@ -115,12 +115,8 @@ def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
     for i in range(n):
         r = rows[i]
         if sparse:
-            s = slot[r]
-            if s < 0:
-                s = n_touched[which]
-                slot[r] = s
-                touched[s] = r
-                n_touched[which] += 1
+            s, first = claim_slot(slot, touched, n_touched, which, r)
+            if first:
                 for d in range(D):
                     target[s, d] = 0.0
             r = s
