@@ -45,6 +45,17 @@ def claim_slot(slot, touched, n_touched, which, r):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def delta_row(delta, slot, touched, n_touched, which, r):
+    """This thread's compact delta row for row ``r`` (:func:`claim_slot`), zeroed at its first
+    touch in the round."""
+    s, first = claim_slot(slot, touched, n_touched, which, r)
+    if first:
+        for d in range(delta.shape[1]):
+            delta[s, d] = 0.0
+    return s
+
+
+@njit(cache=True, nogil=True, inline="always")
 def gather_sparse(table, delta, slot, rows, n, out):
     """``out[i] = table[rows[i]]`` (+ ``delta[slot[rows[i]]]`` when this thread has a pending
     update of that row): the rows as this thread sees them, before the step."""
@@ -73,11 +84,7 @@ def scatter_sparse(target, slot, touched, n_touched, which, rows, n, coef, src, 
     for i in range(n):
         r = rows[i]
         if sparse:
-            s, first = claim_slot(slot, touched, n_touched, which, r)
-            if first:
-                for d in range(D):
-                    target[s, d] = 0.0
-            r = s
+            r = delta_row(target, slot, touched, n_touched, which, r)
         for j in range(n_src):
             c = coef[i, j]
             for d in range(D):
