@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
-from .sparse_delta import delta_row, gather_sparse, prefetch_rows, scatter_sparse
+from .sparse_delta import gather_sparse, prefetch_rows, scatter_sparse
 from .stiff_merge import add_stiffness, squared_norms
 
 
@@ -115,7 +115,15 @@ def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
     for i in range(n):
         r = rows[i]
         if sparse:
-            r = delta_row(target, slot, touched, n_touched, which, r)
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+                for d in range(D):
+                    target[s, d] = 0.0
+            r = s
         for d in range(D):
             target[r, d] += src[i, d]
 

@@ -29,33 +29,6 @@ from .jit import njit, prefetch_row
 
 
 @njit(cache=True, nogil=True, inline="always")
-def claim_slot(slot, touched, n_touched, which, r):
-    """This thread's compact row for row ``r`` in the round: ``slot[r]``, or at ``r``'s first
-    touch the next one (count in ``n_touched[which]``), noted in ``slot`` and listed in
-    ``touched`` for the merge. Returns (compact row, whether this was the first touch); the
-    caller fills a first-touched row (zeros for a delta, the table's row for a copy)."""
-    s = slot[r]
-    if s >= 0:
-        return s, False
-    s = n_touched[which]
-    slot[r] = s
-    touched[s] = r
-    n_touched[which] += 1
-    return s, True
-
-
-@njit(cache=True, nogil=True, inline="always")
-def delta_row(delta, slot, touched, n_touched, which, r):
-    """This thread's compact delta row for row ``r`` (:func:`claim_slot`), zeroed at its first
-    touch in the round."""
-    s, first = claim_slot(slot, touched, n_touched, which, r)
-    if first:
-        for d in range(delta.shape[1]):
-            delta[s, d] = 0.0
-    return s
-
-
-@njit(cache=True, nogil=True, inline="always")
 def gather_sparse(table, delta, slot, rows, n, out):
     """``out[i] = table[rows[i]]`` (+ ``delta[slot[rows[i]]]`` when this thread has a pending
     update of that row): the rows as this thread sees them, before the step."""
@@ -84,7 +57,15 @@ def scatter_sparse(target, slot, touched, n_touched, which, rows, n, coef, src, 
     for i in range(n):
         r = rows[i]
         if sparse:
-            r = delta_row(target, slot, touched, n_touched, which, r)
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
+                for d in range(D):
+                    target[s, d] = 0.0
+            r = s
         for j in range(n_src):
             c = coef[i, j]
             for d in range(D):
@@ -152,8 +133,12 @@ def scatter_copy(target, slot, touched, n_touched, which, rows, n, coef, src, n_
     for i in range(n):
         r = rows[i]
         if sparse:
-            s, first = claim_slot(slot, touched, n_touched, which, r)
-            if first:
+            s = slot[r]
+            if s < 0:
+                s = n_touched[which]
+                slot[r] = s
+                touched[s] = r
+                n_touched[which] += 1
                 for d in range(D):
                     target[s, d] = base[i, d]
             r = s
