@@ -30,6 +30,15 @@ OUTPUT = "output"
 #: fastText's n-gram rows (``--subwords``): character n-grams hashed into ``buckets`` buckets;
 #: the table holds only the buckets the vocabulary's n-grams reach (see :func:`ngram_layout`).
 NGRAMS = "ngrams"
+#: Subword training (``--subwords``): each step moves the word's own ``input`` row by this many
+#: times the step each of its n-gram rows takes (fastText and gensim: 1, the same step for all).
+#: The n-gram rows are shared with many words and learn spelling; the word's own row is what
+#: tells apart words spelt alike, and with 1 it is 1 / (1 + n) of the vector users query.
+#: Measured on corpus-es (seed 1, analogy / MSL / SemEval17): 1: 39.81 / 0.245 / 0.436;
+#: 2: 39.95 / 0.247 / 0.443; 3: 39.70 / 0.249 / 0.452; 4: 38.94 / 0.251 / 0.463;
+#: 6: 37.97 / 0.254 / 0.482; 10: 34.22 / 0.252 / 0.491 (benchmarks/RESULTS.md, round 5).
+#: The vectors users query stay fastText's mean: only training's step changes.
+WORD_ROW_STEP = 3.0
 #: The inner nodes of hierarchical softmax's Huffman tree, V-1 rows (word2vec.c's ``syn1``).
 HS_NODES = "hs_nodes"
 

@@ -16,7 +16,11 @@ with two new ends:
   supervised models) and gensim (``fasttext_inner``) do for skip-gram: N times the gradient
   of the mean. Measured on corpus-es (1 seed, benchmarks/RESULTS.md), the exact gradient of
   the mean (``e / N`` each) learned about N times slower: analogy 7.3 %, MSL 0.087,
-  SemEval17 0.180, below word-level training.
+  SemEval17 0.180, below word-level training. The word's own row takes ``WORD_ROW_STEP``
+  (3) times e (:data:`palabra2vec.variants.WORD_ROW_STEP`; fastText and gensim: 1): on
+  corpus-es, 3 seeds, MSL 0.2397 -> 0.2443 and SemEval17 0.4271 -> 0.4487 for analogy
+  39.45 -> 39.20 % (benchmarks/RESULTS.md, round 5). Numba compiles the constant in: after
+  changing it, clear the kernel cache (or touch this file).
 
 Orientation and negatives: for each center w (the one input, composed once) the outputs are
 its m window words as positives and K noise words drawn *once for the whole window* (none
@@ -53,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..variants import WORD_ROW_STEP
 from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
 
 
@@ -120,14 +125,16 @@ def gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x):
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e):
-    """Add ``e`` to the word's input row and to each of its n-gram rows (this thread's copies
-    in deterministic rounds, owned by :func:`gather_mean`; the tables in Hogwild)."""
+    """Add ``e`` to each of the word's n-gram rows and ``WORD_ROW_STEP * e`` to its own input
+    row (this thread's copies in deterministic rounds, owned by :func:`gather_mean`; the tables
+    in Hogwild)."""
     D = syn0.shape[1]
     t0 = l0 if s0.shape[0] > 0 else syn0
     tn = ln if sn.shape[0] > 0 else ngr
     i = row_of(s0, w)
+    step = np.float32(WORD_ROW_STEP)  # the word's own row: a larger step (variants.WORD_ROW_STEP)
     for d in range(D):
-        t0[i, d] += e[d]
+        t0[i, d] += step * e[d]
     for k in range(off[w], off[w + 1]):
         i = row_of(sn, sub[k])
         for d in range(D):

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..variants import WORD_ROW_STEP
 from .model import SkipGram
 
 
@@ -21,7 +22,8 @@ class SubwordSkipGram(SkipGram):
 
     The training step follows fastText (``Model::update``) and gensim (``fasttext_inner``):
     each of the N = 1 + |G(w)| rows moves by the *whole* gradient of the composed vector, N
-    times the gradient of the mean. Measured on corpus-es (1 seed), the exact gradient of the
+    times the gradient of the mean; the word's own row by ``WORD_ROW_STEP`` times that
+    (:data:`palabra2vec.variants.WORD_ROW_STEP`, measured). Measured on corpus-es (1 seed), the exact gradient of the
     mean (1/N each) learned N times slower and scored far below word-level training (MSL 0.087
     vs 0.24; see benchmarks/RESULTS.md). Here the forward value is the mean and the backward
     passes the gradient through unscaled, so autograd computes the same step as the fast
@@ -42,10 +44,17 @@ class SubwordSkipGram(SkipGram):
         """(B, 1) center ids -> (B, 1, D) composed input vectors."""
         c = centers.reshape(-1)  # (B,)
         summed, counts = ngram_sums(self.ngrams, self.sub_offsets, self.sub_ids, c)  # (B, D), (B,)
-        total_rows = self.input(c) + summed  # (B, D) sum of the N rows
+        total_rows = word_row_step(self.input(c)) + summed  # (B, D) sum of the N rows
         n = counts.clamp(min=1).to(summed.dtype)[:, None]  # (B, 1): gensim's scale, 1 / n (n-grams), not 1 / N
         v = total_rows + (total_rows / n - total_rows).detach()  # value: sum / n; gradient: to each row whole
         return v[:, None, :]  # (B, 1, D)
+
+
+def word_row_step(rows: torch.Tensor) -> torch.Tensor:
+    """The words' own rows, unchanged in value, with their gradient scaled by
+    :data:`palabra2vec.variants.WORD_ROW_STEP`: the larger step the word's row takes than its
+    n-gram rows (as the fast kernel's ``scatter_mean``)."""
+    return rows + ((WORD_ROW_STEP - 1.0) * (rows - rows.detach()))
 
 
 def ngram_sums(ngrams: nn.Embedding, offsets: torch.Tensor, ids: torch.Tensor,

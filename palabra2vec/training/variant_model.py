@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .subword_model import ngram_sums
+from .subword_model import ngram_sums, word_row_step
 
 
 def straight_through_mean(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -68,7 +68,7 @@ class Word2VecNet(nn.Module):
         n-grams it has (B, C)."""
         flat = contexts.reshape(-1)
         summed, counts = ngram_sums(self.ngrams, self.sub_offsets, self.sub_ids, flat)
-        rows = self.input(flat) + summed
+        rows = word_row_step(self.input(flat)) + summed  # the word's row: a larger step
         return rows.reshape(*contexts.shape, -1), counts.reshape(contexts.shape)
 
     def inputs(self, contexts: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
