@@ -54,3 +54,6 @@ print("hog" if hog else "det", f"train {train:.2f} items {len(items)} item_wall_
 if not hog:  # per round of two items: how long the faster one's thread waited for the other
     gaps = [abs(items[r][1] - items[r + 1][1]) for r in range(0, len(items) - 1, 2)]
     print(f"round straggle sum {sum(gaps):.2f} s over {len(gaps)} rounds; max {max(gaps):.3f}")
+    cpu_gaps = [abs(items[r][2] - items[r + 1][2]) for r in range(0, len(items) - 1, 2)]
+    print(f"round thread-CPU imbalance sum {sum(cpu_gaps):.2f} s (the work a faster thread lacks, load-independent); "
+          f"max {max(cpu_gaps):.3f}")
