@@ -85,6 +85,35 @@ def test_pieces_split_each_file_at_line_starts_and_give_the_same_tokens(shard_co
     assert "seg0" in tokens and "pie0" not in tokens
 
 
+@pytest.mark.parametrize("tokenizer", ["spanish", "whitespace"])
+def test_compiled_shard_count_equals_a_dictionary_count(shard_corpus, tmp_path, tokenizer):
+    """_count_shard (compiled token table) gives the ids, counts and first files that a plain
+    dictionary pass over the same sentences gives."""
+    from palabra2vec.text.shards import Shard
+    from palabra2vec.training.distributed import _count_shard
+
+    corpus = Corpus(shard_corpus, tokenizer=tokenizer, max_sentence_length=7)  # long sentences are cut
+    shard = Shard(corpus, 1, 2)
+    cfg, pieces = shard.config, shard.pieces
+    words, counts, files, raw, sents = _count_shard(shard, tmp_path / "ids.i32")
+    index: dict[str, int] = {}
+    first: list[int] = []
+    ids: list[int] = []
+    for p in pieces:
+        for s in piece_sentences(p, cfg):
+            for w in s:
+                if w not in index:
+                    index[w] = len(index)
+                    first.append(p.file)
+                ids.append(index[w])
+            ids.append(-1)
+    assert words == list(index) and len(words) > 100
+    assert np.array_equal(np.fromfile(tmp_path / "ids.i32", dtype=np.int32), np.array(ids, dtype=np.int32))
+    assert np.array_equal(counts, np.bincount([i for i in ids if i >= 0], minlength=len(words)))
+    assert files.tolist() == first and len(set(first)) > 1
+    assert (raw, sents) == (sum(i >= 0 for i in ids), ids.count(-1))
+
+
 def test_merge_counts_sums_and_orders_ties_by_first_sighting():
     # rank 0 read file 0 then file 1; rank 1 read the second half of each
     parts = [

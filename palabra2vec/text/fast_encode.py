@@ -67,6 +67,11 @@ class TokenCounter:
         self._ids = np.empty(0, dtype=np.int32)
 
     @property
+    def n_words(self) -> int:
+        """Distinct words counted so far."""
+        return int(self.state[N_WORDS])
+
+    @property
     def tokens(self) -> int:
         return int(self.state[TOKENS])
 

@@ -42,6 +42,7 @@ from ..config import TrainConfig
 from ..errors import Palabra2vecError, UsageError
 from ..text.corpus import Corpus
 from ..text.encoded import EncodedCorpus
+from ..text.fast_encode import TokenCounter
 from ..locking import DirectoryLock, remove_dead_workdirs
 from ..text.shards import Shard, last_marker, piece_sentences
 from ..text.vocab import Vocab
@@ -65,27 +66,21 @@ def is_distributed() -> bool:
 
 def _count_shard(shard: Shard, path: Path) -> tuple[list[str], np.ndarray, np.ndarray, int, int]:
     """Write provisional ids of this rank's shard; return (words in first-seen order, counts,
-    file of first sighting, raw words, sentences)."""
-    index: dict[str, int] = {}
+    file of first sighting, raw words, sentences). The look-ups and counts run in the compiled
+    token table (:class:`palabra2vec.text.fast_encode.TokenCounter`, as a single process counts
+    its ``spanish`` sentences); Python only tokenizes."""
     first_file: list[int] = []
-    buf: list[int] = []
-    raw = sents = 0
     with open(path, "wb") as out:
-        for piece in shard.pieces:
-            for s in piece_sentences(piece, shard.config, after_end=piece.file in shard.skip_files):
-                n0 = len(index)
-                buf.extend([index.setdefault(w, len(index)) for w in s])
-                first_file.extend([piece.file] * (len(index) - n0))
-                buf.append(-1)
-                raw += len(s)
-                sents += 1
-                if len(buf) >= 1 << 18:
-                    np.array(buf, dtype=np.int32).tofile(out)
-                    buf = []
-        np.array(buf, dtype=np.int32).tofile(out)
-    ids = np.fromfile(path, dtype=np.int32)  # TODO(scale): count in blocks
-    counts = np.bincount(ids[ids >= 0], minlength=len(index)).astype(np.int64)
-    return list(index), counts, np.asarray(first_file, dtype=np.int64), raw, sents
+        counter = TokenCounter(out, shard.config.max_sentence_length)
+        try:
+            for piece in shard.pieces:
+                n0 = len(first_file)
+                counter.feed_sentences(piece_sentences(piece, shard.config, after_end=piece.file in shard.skip_files))
+                first_file.extend([piece.file] * (counter.n_words - n0))
+        finally:
+            counter.close()
+    return (counter.words(), counter.word_counts(), np.asarray(first_file, dtype=np.int64), counter.tokens,
+            counter.sentences)
 
 
 def merge_counts(parts: Sequence[tuple[list[str], np.ndarray, np.ndarray]], min_count: int) -> Vocab:
