@@ -47,13 +47,14 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
 
 class _RowDelta:
     """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
-    kernels. Skip-gram + NS (:func:`palabra2vec.training.sparse_delta.scatter_copy`): ``slot[r]``
-    is the compact row of ``delta`` holding this thread's private copy of row r (-1: none),
-    merged by :func:`palabra2vec.training.sparse_delta.merge_copies`; CBOW/HS
-    (:func:`palabra2vec.training.sparse_delta.scatter_sparse`): the compact row holds row r's
-    update, merged by :meth:`merge`. ``touched`` lists the rows in slot order. ``delta`` has
-    room for every row, as lazy zero pages: only the rows a round touches (about a third of the
-    input table, nine tenths of the output one on corpus-es) become resident."""
+    kernels: ``slot[r]`` is the compact row of ``delta`` holding this thread's private copy of
+    row r (-1: none; :func:`palabra2vec.training.sparse_delta.scatter_copy`), merged by
+    :func:`palabra2vec.training.sparse_delta.merge_copies`, for the input and output tables;
+    for the HS nodes the compact row holds row r's update
+    (:func:`palabra2vec.training.sparse_delta.scatter_sparse`), merged by stiffness
+    (:mod:`.stiff_merge`). ``touched`` lists the rows in slot order. ``delta`` has room for
+    every row, as lazy zero pages: only the rows a round touches (about a third of the input
+    table, nine tenths of the output one on corpus-es) become resident."""
 
     def __init__(self, rows: int, dim: int) -> None:
         self.delta = lazy_zeros(rows, dim)
@@ -68,10 +69,6 @@ class _RowDelta:
         d.delta, d.slot, d.touched = np.zeros((0, dim), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
         d.stiff = np.zeros(0, np.float32)
         return d
-
-    def merge(self, table: np.ndarray, n: int, lo: int = 0, hi: int = -1) -> None:
-        """Add the pending updates (CBOW/HS) of the rows in ``[lo, hi)`` (all: ``hi < 0``) into ``table``."""
-        fast.merge_sparse_delta(table, self.delta, self.slot, self.touched, n, lo, hi)
 
 
 class FastBackend:
@@ -233,11 +230,11 @@ class FastBackend:
     def end_round(self, pool: Executor | None = None) -> None:
         """Add every slot's pending updates to the tables, slot 0 first, each table on a pool
         thread, cut into row ranges (rows are independent; each range still takes the slots in
-        order). Skip-gram + NS keeps row copies: a row takes the copy of the first slot that
-        touched it plus each later slot's copy minus the round's start
-        (:func:`palabra2vec.training.sparse_delta.merge_copies`); CBOW/HS add their deltas (the
-        Huffman nodes weighted by stiffness, :mod:`.stiff_merge`); subwords merge their private
-        rows (:meth:`_end_round_subwords`)."""
+        order). The input and output tables keep row copies: a row takes the copy of the first
+        slot that touched it plus each later slot's copy minus the round's start
+        (:func:`palabra2vec.training.sparse_delta.merge_copies`); the Huffman nodes add their
+        deltas weighted by stiffness (:mod:`.stiff_merge`); subwords merge their private rows
+        (:meth:`_end_round_subwords`)."""
         if self._private:
             return self._end_round_subwords(pool)
         names = list(self._tables)
@@ -255,13 +252,8 @@ class FastBackend:
                 self._merge_weighted(names[k], k, lo, hi)
                 return
             slots = [(deltas[names[k]], counts[k]) for deltas, counts in self._slots]
-            if not self._variant:  # skip-gram + NS: row copies, all threads in one call
-                fast.merge_copies(table, tuple(d.delta for d, _ in slots), tuple(d.slot for d, _ in slots),
-                                  tuple(d.touched for d, _ in slots), np.array([n for _, n in slots], np.int64),
-                                  lo, hi)
-                return
-            for d, n in slots:
-                d.merge(table, n, lo, hi)
+            fast.merge_copies(table, tuple(d.delta for d, _ in slots), tuple(d.slot for d, _ in slots),
+                              tuple(d.touched for d, _ in slots), np.array([n for _, n in slots], np.int64), lo, hi)
 
         if pool is None:
             for task in tasks:

@@ -26,9 +26,12 @@ after another, each scoring the nodes as the context words before it left them
 HogBatch does for negative sampling, learned worse: benchmarks/RESULTS.md). Both losses at
 once add both gradients to the inputs.
 
-Deterministic threads keep sparse row deltas (:mod:`.sparse_delta`, as skip-gram + NS), and
-the steps also add up each HS node's stiffness, by which the round's merge weighs the
-threads' updates of the nodes every thread moved a lot (:mod:`.stiff_merge`).
+Deterministic threads keep private copies of the input and output rows they touch in a round
+(:func:`.sparse_delta.gather_copy`/``scatter_copy``, as skip-gram + NS: one row read per access
+instead of the table's row plus a pending delta), merged after the round by
+:func:`.sparse_delta.merge_copies`; the HS nodes keep sparse deltas (the step alone), and the
+steps also add up each node's stiffness, by which the round's merge weighs the threads'
+updates of the nodes every thread moved a lot (:mod:`.stiff_merge`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
-from .sparse_delta import gather_sparse, prefetch_rows, scatter_sparse
+from .sparse_delta import gather_copy, gather_sparse, prefetch_copies, scatter_copy, scatter_sparse
 from .stiff_merge import add_stiffness, squared_norms
 
 
@@ -107,9 +110,12 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
-    """``target[rows[i]] += src[i]`` for i < n (a sparse delta's rows taken as
-    :func:`.sparse_delta.scatter_sparse` takes them)."""
+def scatter_rows(target, slot, touched, n_touched, which, rows, n, src, base, copies):
+    """``target[rows[i]] += src[i]`` for i < n. With a ``slot`` (deterministic rounds) a row's
+    first touch takes the thread's next compact row, listed in ``touched``: set to ``base[i]``
+    (the row before the step) when ``copies`` (the input and output tables' private copies,
+    :func:`.sparse_delta.scatter_copy`), else to 0 (the HS nodes' deltas,
+    :func:`.sparse_delta.scatter_sparse`)."""
     D = target.shape[1]
     sparse = slot.shape[0] > 0
     for i in range(n):
@@ -122,7 +128,7 @@ def scatter_rows(target, slot, touched, n_touched, which, rows, n, src):
                 touched[s] = r
                 n_touched[which] += 1
                 for d in range(D):
-                    target[s, d] = 0.0
+                    target[s, d] = base[i, d] if copies else np.float32(0.0)
             r = s
         for d in range(D):
             target[r, d] += src[i, d]
@@ -168,8 +174,8 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
 
     ``tables`` is (input, output, hs_nodes); updates go into them, or into this thread's
-    sparse ``deltas`` (the same three, :mod:`.sparse_delta`: row r's pending update in
-    ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
+    ``deltas`` (the same three, :mod:`.sparse_delta`: row r's private copy (input, output) or
+    pending update (hs_nodes) in ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
     ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``stiff`` (the
     same three, each empty or one float per compact delta row) collects the rows' stiffness
     for :mod:`.stiff_merge`. ``bufs`` are the
@@ -181,14 +187,14 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     touched0, touched1, touchedn = touched
     g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq = bufs
     _st0, st1, stn = stiff
-    gather_sparse(syn0, d0, slot0, ctx, m, rin)  # (m, D)
+    gather_copy(syn0, d0, slot0, ctx, m, rin)  # (m, D): this thread's copies, or the table's rows
     src, n_in = rin, m
     if cbow:
         cbow_hidden(rin, m, cbow_mean, h)  # (1, D)
         src, n_in = h, 1
     loss = 0.0
     if n_out > 0:
-        gather_sparse(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
+        gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
         loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
     if n_path > 0:
         gather_sparse(nodes, dn, slotn, path, n_path, rnode)  # (L, D)
@@ -203,7 +209,7 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     t0 = d0 if slot0.shape[0] > 0 else syn0
     t1 = d1 if slot1.shape[0] > 0 else syn1
     tn = dn if slotn.shape[0] > 0 else nodes
-    scatter_sparse(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in)  # output step
+    scatter_copy(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in, rout)  # output step
     if st1.shape[0] > 0 or stn.shape[0] > 0:
         squared_norms(src, n_in, sq)
         if st1.shape[0] > 0:
@@ -213,14 +219,14 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
         if stn.shape[0] > 0:
             add_stiffness(stn, slotn, path, n_path, gh, n_in, sq, False, code, alpha)
         hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
-        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1)  # every context row += e
+        scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1, rin)  # every context row += e
     else:
-        scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode)  # node step
+        scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode, rnode, False)  # node step
         if stn.shape[0] > 0:
             add_stiffness(stn, slotn, path, n_path, gh, m, sq, False, code, alpha)
-        scatter_sparse(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out)
+        scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out, rin)
         if n_path > 0:
-            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg)
+            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg, rin, True)
     return loss
 
 
@@ -297,8 +303,8 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
                     outs[cur, 0] = center
                     for k in range(1, n_out):
                         state, outs[cur, k] = noise_word(state, alias_prob, alias_idx, center)
-                    prefetch_rows(syn1, d1, slot1, outs[cur], n_out)
-                prefetch_rows(syn0, d0, slot0, ctx[cur], m)
+                    prefetch_copies(syn1, d1, slot1, outs[cur], n_out)
+                prefetch_copies(syn0, d0, slot0, ctx[cur], m)
             if pending:  # the previous center's step, while those rows arrive
                 p = 1 - cur
                 n_path = lengths[p_row] if hs else 0
