@@ -85,15 +85,21 @@ def test_pieces_split_each_file_at_line_starts_and_give_the_same_tokens(shard_co
     assert "seg0" in tokens and "pie0" not in tokens
 
 
+@pytest.mark.parametrize("rank", [0, 1])
 @pytest.mark.parametrize("tokenizer", ["spanish", "whitespace"])
-def test_compiled_shard_count_equals_a_dictionary_count(shard_corpus, tmp_path, tokenizer):
+def test_compiled_shard_count_equals_a_dictionary_count(shard_corpus, tmp_path, tokenizer, rank):
     """_count_shard (compiled token table) gives the ids, counts and first files that a plain
     dictionary pass over the same sentences gives."""
     from palabra2vec.text.shards import Shard
     from palabra2vec.training.distributed import _count_shard
 
-    corpus = Corpus(shard_corpus, tokenizer=tokenizer, max_sentence_length=7)  # long sentences are cut
-    shard = Shard(corpus, 1, 2)
+    bad = tmp_path / "bad.txt"  # malformed UTF-8: read by the readable path
+    bad.write_bytes(("uno dos tres\n" * 50).encode() + b"caf\xe9 con leche\n" + ("cuatro cinco\n" * 50).encode())
+    sig = tmp_path / "sig.txt"  # a byte-order mark
+    sig.write_bytes(b"\xef\xbb\xbf" + ("seis siete ocho\n" * 80).encode())
+    files = shard_corpus + [bad, sig]
+    corpus = Corpus(files, tokenizer=tokenizer, max_sentence_length=7)  # long sentences are cut
+    shard = Shard(corpus, rank, 2)
     cfg, pieces = shard.config, shard.pieces
     words, counts, files, raw, sents = _count_shard(shard, tmp_path / "ids.i32")
     index: dict[str, int] = {}
@@ -107,7 +113,7 @@ def test_compiled_shard_count_equals_a_dictionary_count(shard_corpus, tmp_path, 
                     first.append(p.file)
                 ids.append(index[w])
             ids.append(-1)
-    assert words == list(index) and len(words) > 100
+    assert words == list(index) and len(words) > 100 and "seis" in words and "\ufeffseis" not in words
     assert np.array_equal(np.fromfile(tmp_path / "ids.i32", dtype=np.int32), np.array(ids, dtype=np.int32))
     assert np.array_equal(counts, np.bincount([i for i in ids if i >= 0], minlength=len(words)))
     assert files.tolist() == first and len(set(first)) > 1

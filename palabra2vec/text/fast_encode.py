@@ -202,30 +202,37 @@ def _encode_part(buf: np.ndarray, start: int, end: int, max_len: int,
     return state, entries, arena, ids[:n]
 
 
-def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nul_check: bool) -> bool:
-    """Feed one file's bytes to the kernel; False (and nothing counted) where the readable path
-    must read it instead."""
+def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nul_check: bool,
+               start: int = 0, end: int = -1) -> bool:
+    """Feed one file's bytes to the kernel (bytes ``[start, end)`` of an uncompressed file when
+    ``end >= 0``: a range that starts a line); False (and nothing counted) where the readable
+    path must read it instead."""
     mark = counter.mark()
     counter.state[SKIP_LINES] = skip_lines
     counter.state[AFTER_CR] = 0
     max_line = reading.MAX_LINE_CHARS  # (looked up now: tests make it small)
-    raw = open_binary(path)
+    raw = open_binary(path) if end < 0 else open(path, "rb")
     try:
+        if end >= 0:
+            raw.seek(start)
+        left = end - start if end >= 0 else -1  # bytes of the range still to read
         carry, seen, ok = b"", 0, True
         while ok:
-            block = raw.read(BLOCK * counter.workers)
+            want = BLOCK * counter.workers
+            block = raw.read(want if left < 0 else min(want, left))
+            left -= len(block) if left >= 0 else 0
             if nul_check and seen < 65536 and b"\x00" in block[: 65536 - seen]:
                 ok = False  # the readable path says it is a binary file
                 break
             data = carry + block if carry else block
-            start = 3 if seen == 0 and bom and data.startswith(codecs.BOM_UTF8) else 0
+            first = 3 if seen == 0 and bom and data.startswith(codecs.BOM_UTF8) else 0
             seen += len(block)
-            end = len(data) if not block else max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-            if end > start:
-                ok = counter.feed(data, start, end, max_line) == DONE
+            stop = len(data) if not block else max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+            if stop > first:
+                ok = counter.feed(data, first, stop, max_line) == DONE
             else:
-                end = start
-            carry = data[end:]
+                stop = first
+            carry = data[stop:]
             ok = ok and len(carry) < max_line
             if not block:
                 break
@@ -238,6 +245,14 @@ def _read_file(counter: TokenCounter, path: Path, skip_lines: int, bom: bool, nu
         log.debug("%s: read by the readable path", path)
     counter.state[SKIP_LINES] = 0
     return ok
+
+
+def read_range(counter: TokenCounter, path: Path, start: int, end: int, bom: bool) -> bool:
+    """Count bytes ``[start, end)`` of an uncompressed UTF-8 file (``start`` at a line start),
+    split as ``str.split()`` splits lines, a byte-order mark at ``start`` dropped when ``bom``;
+    False (nothing counted) where the readable path must read them (malformed UTF-8, a line
+    too long)."""
+    return _read_file(counter, path, 0, bom=bom, nul_check=False, start=start, end=end)
 
 
 def count_corpus(corpus: Corpus, out: BinaryIO, on_progress: Callable[[int], None] | None = None,

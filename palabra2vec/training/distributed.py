@@ -42,7 +42,7 @@ from ..config import TrainConfig
 from ..errors import Palabra2vecError, UsageError
 from ..text.corpus import Corpus
 from ..text.encoded import EncodedCorpus
-from ..text.fast_encode import TokenCounter
+from ..text.fast_encode import TokenCounter, read_range
 from ..locking import DirectoryLock, remove_dead_workdirs
 from ..text.shards import Shard, last_marker, piece_sentences
 from ..text.vocab import Vocab
@@ -67,15 +67,20 @@ def is_distributed() -> bool:
 def _count_shard(shard: Shard, path: Path) -> tuple[list[str], np.ndarray, np.ndarray, int, int]:
     """Write provisional ids of this rank's shard; return (words in first-seen order, counts,
     file of first sighting, raw words, sentences). The look-ups and counts run in the compiled
-    token table (:class:`palabra2vec.text.fast_encode.TokenCounter`, as a single process counts
-    its ``spanish`` sentences); Python only tokenizes."""
+    token table (:class:`palabra2vec.text.fast_encode.TokenCounter`): a ``whitespace`` piece in
+    UTF-8 as bytes, split by the kernel (:func:`palabra2vec.text.fast_encode.read_range`), as a
+    single process reads its files; other pieces as the readable tokenizer's sentences."""
     first_file: list[int] = []
+    by_bytes = shard.config.tokenizer == "whitespace"  # the kernel splits lines as str.split() does
     with open(path, "wb") as out:
         counter = TokenCounter(out, shard.config.max_sentence_length)
         try:
             for piece in shard.pieces:
                 n0 = len(first_file)
-                counter.feed_sentences(piece_sentences(piece, shard.config, after_end=piece.file in shard.skip_files))
+                if not (by_bytes and piece.end >= 0 and piece.encoding in ("utf-8", "utf-8-sig")
+                        and read_range(counter, piece.path, piece.start, piece.end,
+                                       bom=piece.start == 0 and piece.encoding == "utf-8-sig")):
+                    counter.feed_sentences(piece_sentences(piece, shard.config, after_end=piece.file in shard.skip_files))
                 first_file.extend([piece.file] * (counter.n_words - n0))
         finally:
             counter.close()
