@@ -10,7 +10,7 @@ import torch
 from palabra2vec.config import TrainConfig
 from palabra2vec.errors import UnknownWordError, UsageError
 from palabra2vec.text.subwords import bucket_rows, char_ngrams, compact_rows, ft_hash, ngram_ids, vocab_subwords
-from palabra2vec.variants import ngram_layout
+from palabra2vec.variants import WORD_ROW_STEP, ngram_layout
 from palabra2vec.training import fast
 from palabra2vec.vectors.subword_vectors import SubwordVectors
 
@@ -109,7 +109,7 @@ def _toy(seed, V=7, B=13, D=5):
     return words, offsets, ids, syn0, syn1, ngr
 
 
-def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, private=False):
+def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, private=False, table=False):
     from palabra2vec.training.fast_backend import lazy_zeros
     from palabra2vec.training.fast_subwords import PrivateRows, center_update
 
@@ -128,7 +128,7 @@ def _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, private=Fa
     rout = np.zeros((n_out, D), np.float32)
     e = np.zeros(D, np.float32)
     loss = center_update(s0, s1, ng, offsets, ids, *args, counts,
-                         w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True)
+                         w, np.asarray(outs, np.int32), m, K, np.float32(alpha), g, x, rout, e, True, table)
     if private:
         np.testing.assert_array_equal(s0, syn0)  # the tables wait for the merge
         np.testing.assert_array_equal(ng, ngr)
@@ -173,6 +173,30 @@ def test_center_update_matches_autograd(seed, private):
     np.testing.assert_allclose(s1, model.output.weight.detach().numpy(), atol=1e-6)
     np.testing.assert_allclose(ng, model.ngrams.weight.detach().numpy(), atol=1e-6)
     assert not np.array_equal(ng, ngr)  # the n-gram rows did move
+
+
+@pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_center_update_with_the_sigmoid_table_stays_near_the_exact_step(seed):
+    """Training uses word2vec.c's sigmoid table (each g within alpha * 0.0025 * m of the exact
+    one, m for a weighted noise word): every row's step within that times the rows it sums."""
+    words, offsets, ids, syn0, syn1, ngr = _toy(seed)
+    V, D = syn0.shape
+    rng = np.random.default_rng(100 + seed)
+    w, m, K, alpha = int(rng.integers(V)), 3, 2, 0.1
+    outs = rng.integers(0, V, m + K).tolist()
+    exact = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha)
+    table = _kernel_step(syn0, syn1, ngr, offsets, ids, w, outs, m, K, alpha, table=True)
+    n = len(ids[offsets[w]:offsets[w + 1]])
+    x = (syn0[w] + ngr[ids[offsets[w]:offsets[w + 1]]].sum(0)) / max(n, 1)
+    tol = alpha * 0.0025 * m  # per score
+    bound_in = tol * np.abs(syn1[outs]).sum(0) * WORD_ROW_STEP  # the input rows' step: sum_o g[o] u[o]
+    bound_out = tol * np.abs(x) * len(outs)
+    assert (np.abs(table[0] - exact[0]) <= bound_in + 1e-6).all()
+    assert (np.abs(table[1] - exact[1]) <= bound_out + 1e-6).all()
+    assert (np.abs(table[2] - exact[2]) <= bound_in + 1e-6).all()
+    assert table[3] == pytest.approx(exact[3], rel=1e-6)  # the loss is computed exactly
+    assert not np.array_equal(table[1], exact[1])  # the table did change the step
 
 
 @pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")

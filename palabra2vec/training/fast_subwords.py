@@ -22,6 +22,10 @@ with two new ends:
   39.45 -> 39.20 % (benchmarks/RESULTS.md, round 5). Numba compiles the constant in: after
   changing it, clear the kernel cache (or touch this file).
 
+Scores go through word2vec.c's sigmoid table (:data:`palabra2vec.training.fast._SIGMOID`, as
+the skip-gram kernel's): one epoch's thread CPU 11.1-11.2 -> 10.7 s, seed-1 quality equal to the
+printed digits (benchmarks/RESULTS.md, round 5).
+
 Orientation and negatives: for each center w (the one input, composed once) the outputs are
 its m window words as positives and K noise words drawn *once for the whole window* (none
 equal to a window word; HogBatch's shared negatives, Ji et al. 2016), m + K scores per center,
@@ -58,7 +62,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..variants import WORD_ROW_STEP
-from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
+from .fast import _SIGMOID, _TABLE_BINS, _TABLE_EXP, _gradient, njit, noise_word, read_sentence, window_bounds, window_words
 
 
 class PrivateRows:
@@ -143,10 +147,11 @@ def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e):
 
 @njit(cache=True, nogil=True, fastmath=True)
 def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
-                  w, outs, m, K, alpha, g, x, rout, e, track):
+                  w, outs, m, K, alpha, g, x, rout, e, track, table):
     """One SGD step for center ``w`` against its ``m`` window words ``outs[:m]`` (positives) and
     ``K`` noise words ``outs[m:m+K]`` shared by the window (each weighted by m), all from the rows
-    before the step: ``g[o] = alpha (label - sigmoid(x . u[o]))`` (times m for a noise word),
+    before the step: ``g[o] = alpha (label - sigmoid(x . u[o]))`` (times m for a noise word;
+    the sigmoid from word2vec.c's table when ``table``, as the skip-gram kernel's, else exact),
     ``output[o] += g[o] x``, and each of the N rows composing x gets the whole input step
     ``row += sum_o g[o] output[o]`` (as fastText and gensim do, not the 1/N gradient of the mean).
     Rows are this thread's private copies (``l*``/``s*``, :class:`PrivateRows`) or, with empty
@@ -160,12 +165,23 @@ def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
         for d in range(D):
             rout[o, d] = t1[i, d]
     weight = np.float32(m)
+    scale = np.float32(_TABLE_BINS / (2 * _TABLE_EXP))
     loss = 0.0
     for o in range(n_out):
         f = np.float32(0.0)
         for d in range(D):
             f += x[d] * rout[o, d]
-        g[o], term = _gradient(f, o < m, alpha, track)  # g: (m + K,)
+        if not table:  # the exact sigmoid (tests compare this with autograd)
+            g[o], term = _gradient(f, o < m, alpha, track)
+        else:  # word2vec.c's table, as fast.ns_gradient_table; the loss stays exact
+            if f >= np.float32(_TABLE_EXP):
+                s = np.float32(1.0)
+            elif f <= np.float32(-_TABLE_EXP):
+                s = np.float32(0.0)
+            else:
+                s = _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]
+            g[o] = ((np.float32(1.0) if o < m else np.float32(0.0)) - s) * alpha
+            term = _gradient(f, o < m, alpha, True)[1] if track else 0.0
         if o >= m:  # a noise word stands for the m window words' draws
             g[o] *= weight
             term *= weight
@@ -257,7 +273,7 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
             track = track_every > 0 and centers % track_every == 0
             centers += 1
             loss += center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
-                                  sent[i], outs, m, K, alpha, g, x, rout, e, track)
+                                  sent[i], outs, m, K, alpha, g, x, rout, e, track, True)
             if track:
                 loss_terms += m * (K + 1)  # the per-pair terms the weighted loss stands for
             pairs += m
