@@ -65,10 +65,13 @@ class Word2VecNet(nn.Module):
 
     def _subword_rows(self, contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each context word's own row plus its n-gram rows, summed (B, C, D), and how many
-        n-grams it has (B, C)."""
+        n-grams it has (B, C). Skip-gram's own rows take ``WORD_ROW_STEP`` times the step
+        (:data:`palabra2vec.variants.WORD_ROW_STEP`, measured for skip-gram); CBOW's bag gives
+        every row the same step, as fastText and gensim."""
         flat = contexts.reshape(-1)
         summed, counts = ngram_sums(self.ngrams, self.sub_offsets, self.sub_ids, flat)
-        rows = word_row_step(self.input(flat)) + summed  # the word's row: a larger step
+        own = self.input(flat)
+        rows = (own if self.cbow else word_row_step(own)) + summed
         return rows.reshape(*contexts.shape, -1), counts.reshape(contexts.shape)
 
     def inputs(self, contexts: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
