@@ -32,6 +32,7 @@ from ..text.encoded import EncodedCorpus
 from ..text.vocab import Vocab
 from ..variants import init_tables, ngram_layout
 from .backend import Backend, backend_class, resolve_backend
+from .balance import balance_round, subword_costs
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ class Trainer:
         self.start_offset, self.resume_item_words = 0, None
         self.item_words = config.chunk_words  #: words per work item of this run (set by train)
         self._item_end: dict[int, int] = {}  #: work item -> corpus position after it
+        #: per word, a token's expected training cost: rounds are re-cut into items of equal cost (balance.py)
+        self.item_costs: np.ndarray | None = None
         self.in_flight = 0  #: work items submitted to threads and not yet accounted for
         log.info("backend %s on %s, %d threads", self.backend_name, self.device, config.threads)
 
@@ -220,11 +223,21 @@ class Trainer:
             chunks = enumerate(corpus.chunks(size, start=offset), start_item)
         else:
             chunks = enumerate(corpus.chunks(size))
-        for i, chunk in chunks:
+        for i, chunk in self._balanced(chunks):
             offset += chunk.size
             if i >= start_item:
                 self._item_end[i] = offset
                 yield i, chunk
+
+    def _balanced(self, chunks: Iterator[tuple[int, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+        """The items, each round of ``threads`` re-cut into items of equal expected cost when
+        ``item_costs`` is set (:func:`palabra2vec.training.balance.balance_round`)."""
+        threads = self.backend.threads
+        if self.item_costs is None or threads < 2:
+            yield from chunks
+            return
+        while group := list(itertools.islice(chunks, threads)):
+            yield from zip([i for i, _ in group], balance_round([c for _, c in group], self.item_costs))
 
     def train(self, corpus: EncodedCorpus) -> TrainState:
         """Train for ``config.epochs`` epochs over ``corpus``; return the final state."""
@@ -233,6 +246,10 @@ class Trainer:
             self.keep[:] = notebook.subsample_keep(self.vocab.counts, corpus.raw_words, c)
         st.words_total = corpus.n_words * c.epochs
         self.item_words = self.chunk_words(corpus)
+        if (self.backend_name == "fast" and self.ngram_layout is not None and self.backend.deterministic
+                and c.model == "sg" and not c.hs):
+            # subword rounds: items of equal expected cost (the slower thread sets a round's time)
+            self.item_costs = subword_costs(self.keep, self.ngram_layout.offsets, c.window + 1 + c.negative)
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
         threads = self.backend.threads
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
