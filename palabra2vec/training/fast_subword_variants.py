@@ -1,0 +1,363 @@
+"""The fast kernel for subwords (``--subwords``) with CBOW and/or hierarchical softmax: the
+subword model of :mod:`.fast_subwords` with the losses and inputs of :mod:`.fast_variants`.
+
+Skip-gram (fastText's and gensim's orientation, ``skipgram`` / ``fasttext_fast_sentence_sg_hs``:
+input = the center's subwords, target = the context word): the center w's input vector x is
+composed once per window by :func:`.fast_subwords.gather_mean` (``(input[w] + sum_g
+ngrams[g]) / n``, gensim's training scale), then
+
+* hierarchical softmax: for each window word c_j in turn, the inner nodes of *c_j's* Huffman
+  path (:func:`path_steps`), ``g = alpha (1 - code - sigmoid(x . node))`` (word2vec.c;
+  Morin & Bengio 2005), ``e += g node``, ``node += g x``; a node shared by two paths (the
+  top of the tree) is scored by the second as the first left it (one pass over each node per
+  context word, as :func:`.fast_variants.hs_context_steps`);
+* negative sampling (with ``--hs`` too, or alone through :mod:`.fast_subwords`): the window
+  words and K noise words shared by the window, each weighted by m (:func:`ns_window`,
+  the loss of :func:`.fast_subwords.center_update`);
+* the input step e (both losses' summed) is added whole to each of the N rows composing x
+  (:func:`.fast_subwords.scatter_mean`), once per window: x stays the rows before the step
+  for the whole window, where fastText and gensim recompose it after each context word
+  (one gather and scatter of the N rows per center instead of m).
+
+CBOW (fastText's ``cbow``, gensim's ``fasttext_fast_sentence_cbow_*``): the hidden vector is
+the bag of every context word's own row and its n-gram rows, summed, divided by the bag's
+size with ``cbow_mean`` (:func:`gather_bag`); it is scored against the center and K noise
+words and/or along the center's path, and its error e is added undivided to every row of the
+bag (:func:`scatter_bag`), as fastText (``Model::update``) and gensim do with the mean.
+(Without ``cbow_mean`` gensim divides the error by the bag size; here, as word2vec.c's sum
+and the readable :class:`.variant_model.Word2VecNet`, it is not.)
+
+Rows are read and written as :mod:`.fast_subwords` does: this thread's private copies in
+deterministic rounds (:func:`.fast_subwords.own_row`; the Huffman nodes too), the tables in
+Hogwild. The nodes' copies also add up each node's stiffness ``alpha sigmoid'(f) |x|^2``, by
+which the round's merge weighs the threads' updates (:func:`merge_private_weighted`, the rule
+of :mod:`.stiff_merge`): every step moves the top of the tree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
+from .fast_subwords import PrivateRows, gather_mean, own_row, row_of, scatter_mean
+
+#: which count of ``n_touched`` each table's private rows use (input, output, ngrams as
+#: :mod:`.fast_subwords`; the Huffman nodes fourth)
+N_COUNTS = 4
+
+
+class StiffPrivateRows(PrivateRows):
+    """:class:`.fast_subwords.PrivateRows` of the Huffman nodes: also each thread's stiffness per
+    private row (``stiff[k, slot]``), and a merge weighted by it (:func:`merge_private_weighted`)."""
+
+    def __init__(self, rows: int, dim: int, threads: int, alloc, kappa: float) -> None:
+        super().__init__(rows, dim, threads, alloc)
+        self.stiff = np.zeros((threads, rows), np.float32)
+        self.kappa = kappa
+
+    def merge(self, table: np.ndarray, lo: int, hi: int) -> None:
+        merge_private_weighted(table, self.local, self.slot, self.stiff, self.kappa, lo, hi)
+
+
+@njit(cache=True, nogil=True)
+def merge_private_weighted(table, local, slot, stiff, kappa, lo, hi):
+    """:func:`.fast_subwords.merge_private` with each thread's change weighted as
+    :func:`.stiff_merge.merge_weighted` weighs it: ``table[r] += w_k (local[k] - table0[r])``,
+    ``w_k = 1 / (1 + sum_{j != k} (1 - exp(-S_j / kappa)))``, S_j thread j's stiffness of row r
+    (0 for a thread that did not touch it); clears the slots and stiffness."""
+    T = slot.shape[0]
+    D = table.shape[1]
+    orig = np.empty(D, np.float32)
+    for r in range(lo, hi):
+        pull = 0.0
+        first = True
+        for k in range(T):
+            s = slot[k, r]
+            if s >= 0:
+                pull += 1.0 - np.exp(-stiff[k, s] / kappa)
+                if first:
+                    for d in range(D):
+                        orig[d] = table[r, d]
+                    first = False
+        if first:
+            continue
+        for k in range(T):
+            s = slot[k, r]
+            if s < 0:
+                continue
+            own = 1.0 - np.exp(-stiff[k, s] / kappa)
+            w = np.float32(1.0 / (1.0 + pull - own))
+            for d in range(D):
+                table[r, d] += w * (local[k, s, d] - orig[d])
+            stiff[k, s] = 0.0
+            slot[k, r] = -1
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def path_steps(x, xsq, nodes, lh, sh, st, n_touched, path, code, n_path, alpha, e, track):
+    """Hierarchical softmax of input ``x`` along one word's path ``path[:n_path]`` (branches
+    ``code``), node by node: ``g = alpha (1 - code[j] - sigmoid(x . node))``, ``e += g node``
+    (the node before its step), ``node += g x``; ``st`` (private rows only) gathers each node's
+    stiffness ``alpha s (1 - s) |x|^2`` (``xsq`` = |x|^2). Returns the summed -log P(branch)
+    when ``track``."""
+    D = x.shape[0]
+    t = lh if sh.shape[0] > 0 else nodes
+    loss = 0.0
+    for j in range(n_path):
+        i = own_row(nodes, lh, sh, n_touched, 3, path[j])
+        f = np.float32(0.0)
+        for d in range(D):
+            f += x[d] * t[i, d]
+        g, term = _gradient(f, code[j] == 0, alpha, track)
+        loss += term
+        for d in range(D):
+            e[d] += g * t[i, d]
+            t[i, d] += g * x[d]
+        if st.shape[0] > 0:
+            s = (np.float32(1.0) - np.float32(code[j])) - g / alpha  # sigmoid(f), from g
+            st[i] += alpha * s * (np.float32(1.0) - s) * xsq
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def ns_window(x, syn1, l1, s1, n_touched, outs, m, K, weight, alpha, g, rout, e, track):
+    """Negative sampling of input ``x`` against ``outs[:m]`` (label 1) and ``outs[m:m+K]``
+    (label 0, gradient and loss weighted by ``weight``), all from the rows before the step:
+    ``output[o] += g[o] x``, ``e += sum_o g[o] output[o]``. Returns the summed loss when ``track``."""
+    D = x.shape[0]
+    n_out = m + K
+    t1 = l1 if s1.shape[0] > 0 else syn1
+    for o in range(n_out):  # (m + K, D)
+        i = own_row(syn1, l1, s1, n_touched, 1, outs[o])
+        for d in range(D):
+            rout[o, d] = t1[i, d]
+    loss = 0.0
+    for o in range(n_out):
+        f = np.float32(0.0)
+        for d in range(D):
+            f += x[d] * rout[o, d]
+        g[o], term = _gradient(f, o < m, alpha, track)
+        if o >= m:
+            g[o] *= weight
+            term *= weight
+        loss += term
+    for o in range(n_out):
+        i = row_of(s1, outs[o])
+        c = g[o]
+        for d in range(D):
+            t1[i, d] += c * x[d]
+            e[d] += c * rout[o, d]
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def gather_bag(syn0, l0, s0, ngr, ln, sn, n_touched, ctx, m, off, sub, mean, h):
+    """CBOW's hidden vector: ``h = sum`` of every context word's own row and n-gram rows (the
+    bag), over the bag's size when ``mean``; each row as this thread sees it."""
+    D = syn0.shape[1]
+    t0 = l0 if s0.shape[0] > 0 else syn0
+    tn = ln if sn.shape[0] > 0 else ngr
+    for d in range(D):
+        h[d] = 0.0
+    size = 0
+    for a in range(m):
+        w = ctx[a]
+        i = own_row(syn0, l0, s0, n_touched, 0, w)
+        for d in range(D):
+            h[d] += t0[i, d]
+        for k in range(off[w], off[w + 1]):
+            i = own_row(ngr, ln, sn, n_touched, 2, sub[k])
+            for d in range(D):
+                h[d] += tn[i, d]
+        size += 1 + off[w + 1] - off[w]
+    if mean and size > 0:
+        inv = np.float32(1.0) / np.float32(size)
+        for d in range(D):
+            h[d] *= inv
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e):
+    """Add ``e`` to every row of the bag (once per occurrence), owned by :func:`gather_bag`."""
+    D = syn0.shape[1]
+    t0 = l0 if s0.shape[0] > 0 else syn0
+    tn = ln if sn.shape[0] > 0 else ngr
+    for a in range(m):
+        w = ctx[a]
+        i = row_of(s0, w)
+        for d in range(D):
+            t0[i, d] += e[d]
+        for k in range(off[w], off[w + 1]):
+            i = row_of(sn, sub[k])
+            for d in range(D):
+                tn[i, d] += e[d]
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def squared_norm(x):
+    acc = np.float32(0.0)
+    for d in range(x.shape[0]):
+        acc += x[d] * x[d]
+    return acc
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def subword_variant_update(tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track):
+    """One step of center ``w`` with window words ``ctx[:m]``. ``tables``: (input, output,
+    ngrams, hs_nodes) (output empty without negative sampling, hs_nodes empty without
+    hierarchical softmax); ``private``/``slots``: this thread's private rows of the same four
+    (empty slots: Hogwild); ``st``: the nodes' stiffness per private row (or empty).
+    Skip-gram: ``outs[:m]`` are the window words and ``outs[m:m+K]`` K noise words shared by
+    the window (weighted by m); CBOW: ``outs[0]`` is w and ``outs[1:1+K]`` its noise words.
+    Returns the summed loss when ``track``."""
+    syn0, syn1, ngr, nodes = tables
+    l0, l1, ln, lh = private
+    s0, s1, sn, sh = slots
+    hs = nodes.shape[0] > 0
+    D = syn0.shape[1]
+    for d in range(D):
+        e[d] = 0.0
+    loss = 0.0
+    if cbow:
+        gather_bag(syn0, l0, s0, ngr, ln, sn, n_touched, ctx, m, off, sub, cbow_mean, x)  # x: (D,) hidden
+        if K > 0:
+            loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track)
+        if hs:
+            loss += path_steps(x, squared_norm(x), nodes, lh, sh, st, n_touched, points[w], codes[w],
+                               lengths[w], alpha, e, track)
+        scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e)  # every row of the bag += e
+        return loss
+    gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x)  # x: (D,) the center's input
+    if K > 0:
+        loss += ns_window(x, syn1, l1, s1, n_touched, outs, m, K, np.float32(m), alpha, g, rout, e, track)
+    if hs:
+        xsq = squared_norm(x)
+        for j in range(m):  # each window word's path, the nodes as the words before left them
+            c = ctx[j]
+            loss += path_steps(x, xsq, nodes, lh, sh, st, n_touched, points[c], codes[c], lengths[c],
+                               alpha, e, track)
+    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e)  # the whole of e to each of the N rows
+    return loss
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def train_chunk_subword_variant(ids, tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+                                keep, alias_prob, alias_idx, window, negative, cbow, cbow_mean,
+                                alpha0, alpha1, seed, max_sentence, track_every):
+    """Train one chunk of the id stream (``-1`` between sentences) with
+    :func:`subword_variant_update`: subsampling, window sizes and the learning-rate ramp as
+    :func:`.fast_subwords.train_chunk_subwords`; noise words (``negative`` > 0) shared by the
+    window and never one of its words (skip-gram, as there) or K per center, never the
+    center (CBOW, as :func:`.fast_variants.train_chunk_variant`). Returns (loss_sum,
+    loss_terms, pairs)."""
+    D = tables[0].shape[1]
+    K = negative
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+    if state == np.uint64(0):
+        state = np.uint64(1)
+    sent = np.empty(max_sentence, np.int32)
+    ctx = np.empty(2 * window, np.int32)
+    outs = np.empty(2 * window + K + 1, np.int32)
+    g = np.empty(2 * window + K + 1, np.float32)
+    x = np.empty(D, np.float32)
+    e = np.empty(D, np.float32)
+    rout = np.empty((2 * window + K + 1, D), np.float32)
+    hs = tables[3].shape[0] > 0
+    n = ids.shape[0]
+    loss = 0.0
+    loss_terms = 0
+    pairs = 0
+    centers = 0
+    pos = 0
+    while pos < n:
+        pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
+        alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
+        for i in range(L):
+            state, lo, hi = window_bounds(state, i, L, window)
+            m = window_words(sent, i, lo, hi, ctx)
+            if m == 0:
+                continue
+            w = sent[i]
+            n_pos = 1 if cbow else m
+            if cbow:
+                outs[0] = w
+            else:
+                for j in range(m):
+                    outs[j] = ctx[j]
+            for k in range(K):
+                if cbow:
+                    state, t = noise_word(state, alias_prob, alias_idx, w)
+                else:
+                    for _ in range(16):  # as train_chunk_subwords: none of the window's words
+                        state, t = noise_word(state, alias_prob, alias_idx, w)
+                        clash = False
+                        for j in range(m):
+                            clash |= outs[j] == t
+                        if not clash:
+                            break
+                outs[n_pos + k] = t
+            track = track_every > 0 and centers % track_every == 0
+            centers += 1
+            loss += subword_variant_update(tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+                                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track)
+            if track:
+                if K > 0:
+                    loss_terms += n_pos * (K + 1)
+                if hs:
+                    if cbow:
+                        loss_terms += lengths[w]
+                    else:
+                        for j in range(m):
+                            loss_terms += lengths[ctx[j]]
+            pairs += m
+    return loss, loss_terms, pairs
+
+
+class SubwordVariants:
+    """What :class:`.fast_backend.FastBackend` calls for subwords with CBOW and/or hierarchical
+    softmax: the Huffman tree, empty stand-ins for the tables the variant lacks, and a work item
+    on a thread's private rows (``private``: the backend's :class:`PrivateRows` per table,
+    empty in Hogwild)."""
+
+    def __init__(self, config, counts: np.ndarray, tables: dict[str, np.ndarray], private: dict) -> None:
+        from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
+        from .fast_variants import no_tree
+        from .huffman import build_huffman
+
+        self.config, self.private = config, private
+        D = tables[INPUT].shape[1]
+        self._absent = np.zeros((0, D), np.float32)
+        self._names = (INPUT, OUTPUT, NGRAMS, HS_NODES)
+        self.tables = tuple(tables.get(name, self._absent) for name in self._names)
+        if config.hs and len(counts) > 1:
+            tree = build_huffman(counts)
+            self.tree = tree.codes, tree.points, tree.lengths
+        else:
+            self.tree = no_tree()
+        self._no_slot = np.zeros(0, np.int32)
+        self._no_stiff = np.zeros(0, np.float32)
+        self._no_counts = np.zeros(N_COUNTS, np.int64)
+
+    def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int, slot: int | None,
+                   counts: np.ndarray | None, keep: np.ndarray, noise, subwords, track_every: int
+                   ) -> tuple[float, int]:
+        """Train one work item on thread slot ``slot``'s private rows (touched-row counts in
+        ``counts``), or the tables (Hogwild: ``slot`` None). Returns (loss sum, loss terms)."""
+        c = self.config
+        if slot is None:
+            private = (self._absent,) * 4
+            slots = (self._no_slot,) * 4
+            st, counts = self._no_stiff, self._no_counts
+        else:
+            rows = [self.private.get(name) for name in self._names]
+            private = tuple(self._absent if p is None else p.local[slot] for p in rows)
+            slots = tuple(self._no_slot if p is None else p.slot[slot] for p in rows)
+            st = rows[3].stiff[slot] if rows[3] is not None else self._no_stiff
+        offsets, ids = subwords
+        codes, points, lengths = self.tree
+        loss, terms, _pairs = train_chunk_subword_variant(
+            chunk, self.tables, private, slots, st, counts, offsets, ids, codes, points, lengths, keep,
+            noise.prob, noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean, alpha0, alpha1, seed,
+            c.max_sentence_length, track_every)
+        return float(loss), int(terms)
