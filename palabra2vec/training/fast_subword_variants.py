@@ -40,6 +40,7 @@ import numpy as np
 
 from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
 from .fast_subwords import PrivateRows, gather_mean, own_row, row_of, scatter_mean
+from .jit import prefetch_row
 
 #: which count of ``n_touched`` each table's private rows use (input, output, ngrams as
 #: :mod:`.fast_subwords`; the Huffman nodes fourth)
@@ -117,6 +118,18 @@ def path_steps(x, xsq, nodes, lh, sh, st, n_touched, path, code, n_path, alpha, 
             s = (np.float32(1.0) - np.float32(code[j])) - g / alpha  # sigmoid(f), from g
             st[i] += alpha * s * (np.float32(1.0) - s) * xsq
     return loss
+
+
+@njit(cache=True, nogil=True, inline="always")
+def prefetch_path(nodes, lh, sh, path, n_path):
+    """Ask for the rows of ``path[:n_path]`` as :func:`path_steps` will read them (this thread's
+    copy if it has one, else the table's row) to be fetched into cache."""
+    for j in range(n_path):
+        r = path[j]
+        if sh.shape[0] > 0 and sh[r] >= 0:
+            prefetch_row(lh, sh[r])
+        else:
+            prefetch_row(nodes, r)
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -228,6 +241,8 @@ def subword_variant_update(tables, private, slots, st, n_touched, off, sub, code
                                lengths[w], alpha, e, track)
         scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e)  # every row of the bag += e
         return loss
+    if hs:
+        prefetch_path(nodes, lh, sh, points[ctx[0]], lengths[ctx[0]])
     gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x)  # x: (D,) the center's input
     if K > 0:
         loss += ns_window(x, syn1, l1, s1, n_touched, outs, m, K, np.float32(m), alpha, g, rout, e, track)
@@ -235,6 +250,8 @@ def subword_variant_update(tables, private, slots, st, n_touched, off, sub, code
         xsq = squared_norm(x)
         for j in range(m):  # each window word's path, the nodes as the words before left them
             c = ctx[j]
+            if j + 1 < m:  # the next path's rows, while this one is walked
+                prefetch_path(nodes, lh, sh, points[ctx[j + 1]], lengths[ctx[j + 1]])
             loss += path_steps(x, xsq, nodes, lh, sh, st, n_touched, points[c], codes[c], lengths[c],
                                alpha, e, track)
     scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e)  # the whole of e to each of the N rows
