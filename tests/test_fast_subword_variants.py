@@ -1,6 +1,6 @@
 """Subwords with CBOW and hierarchical softmax in the fast kernel (``fast_subword_variants``): one
-step against autograd on the readable model (``Word2VecNet`` with subwords), private rows and the
-stiffness-weighted merge of the Huffman nodes, deterministic threads, exact resume."""
+step against autograd on the readable model (``Word2VecNet`` with subwords), private rows (the
+Huffman nodes' too), deterministic threads, exact resume."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def _toy(seed, B=13, D=5):
 
 def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, hs, private):
     """One :func:`subword_variant_update` on copies of ``tables``: on the tables (Hogwild) or on
-    thread 1's private rows of 2, merged afterwards (the nodes by stiffness)."""
+    thread 1's private rows of 2, merged afterwards."""
     from palabra2vec.training.fast_backend import lazy_zeros
-    from palabra2vec.training.fast_subword_variants import StiffPrivateRows, subword_variant_update
+    from palabra2vec.training.fast_subword_variants import subword_variant_update
     from palabra2vec.training.fast_subwords import PrivateRows
 
     t = {k: v.copy() for k, v in tables.items()}
@@ -47,18 +47,16 @@ def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, 
     tree = build_huffman(COUNTS)
     counts = np.zeros(4, np.int64)
     if private:
-        rows = {n: (StiffPrivateRows(*t[n].shape, 2, lazy_zeros, 1.0) if n == "hs_nodes" else
-                    PrivateRows(*t[n].shape, 2, lazy_zeros)) for n in names}
+        rows = {n: PrivateRows(*t[n].shape, 2, lazy_zeros) for n in names}
         priv = tuple(rows[n].local[1] for n in names)
         slots = tuple(rows[n].slot[1] for n in names)
-        st = rows["hs_nodes"].stiff[1]
     else:
-        priv, slots, st = (empty,) * 4, (np.zeros(0, np.int32),) * 4, np.zeros(0, np.float32)
+        priv, slots = (empty,) * 4, (np.zeros(0, np.int32),) * 4
     n_out = len(outs)
     g = np.zeros(n_out, np.float32)
     x, e = np.zeros(D, np.float32), np.zeros(D, np.float32)
     rout = np.zeros((n_out, D), np.float32)
-    loss = subword_variant_update(tuple(t[n] for n in names), priv, slots, st, counts, offsets, ids, tree.codes,
+    loss = subword_variant_update(tuple(t[n] for n in names), priv, slots, counts, offsets, ids, tree.codes,
                                   tree.points, tree.lengths, w, np.asarray(ctx, np.int32), len(ctx),
                                   np.asarray(outs, np.int32), K, cbow, cbow_mean, np.float32(alpha), g, x, rout, e,
                                   True)
@@ -69,7 +67,6 @@ def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, 
             rows[n].merge(t[n], 0, t[n].shape[0] // 2)  # in two row ranges, as on the pool
             rows[n].merge(t[n], t[n].shape[0] // 2, t[n].shape[0])
             assert (rows[n].slot == -1).all()
-        assert not rows["hs_nodes"].stiff.any()  # cleared by the merge
     return t, loss, tree
 
 
@@ -169,35 +166,6 @@ def test_cbow_step_matches_autograd(seed, K, hs, cbow_mean, private):
     for name, p in net.tables().items():
         np.testing.assert_allclose(t[name], p.detach().numpy(), atol=2e-6, err_msg=name)
     assert not np.array_equal(t["ngrams"], tables["ngrams"])
-
-
-def test_nodes_merge_weighted_by_stiffness():
-    """Two threads moved row 1: each change weighs 1 / (1 + the other's pull 1 - exp(-S)); row 3,
-    one thread: its whole change; untouched rows stay."""
-    from palabra2vec.training.fast_backend import lazy_zeros
-    from palabra2vec.training.fast_subword_variants import StiffPrivateRows
-
-    rng = np.random.default_rng(3)
-    table = rng.normal(size=(5, 4)).astype(np.float32)
-    p = StiffPrivateRows(5, 4, 2, lazy_zeros, kappa=1.0)
-    changes = {(0, 1): 2.0, (1, 1): 0.5, (1, 3): 3.0}  # (thread, row): stiffness
-    want = table.copy().astype(np.float64)
-    moved = {}
-    for (k, r), s in changes.items():
-        slot = int((p.slot[k] >= 0).sum())
-        p.slot[k, r] = slot
-        moved[k, r] = rng.normal(size=4).astype(np.float32)
-        p.local[k, slot] = table[r] + moved[k, r]
-        p.stiff[k, slot] = s
-    pull = {k: 1 - np.exp(-changes[k, 1]) for k in (0, 1)}
-    want[1] += moved[0, 1] / (1 + pull[1]) + moved[1, 1] / (1 + pull[0])
-    want[3] += moved[1, 3]
-    before = table.copy()
-    p.merge(table, 0, 2)
-    p.merge(table, 2, 5)
-    np.testing.assert_allclose(table, want, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(table[[0, 2, 4]], before[[0, 2, 4]])
-    assert (p.slot == -1).all() and not p.stiff.any()
 
 
 VARIANTS = [dict(hs=True, negative=0), dict(hs=True), dict(model="cbow", alpha=0.05),

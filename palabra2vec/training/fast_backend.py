@@ -115,11 +115,6 @@ class FastBackend:
             from .fast_subwords import PrivateRows
 
             self._private = {name: PrivateRows(*t.shape, config.threads, lazy_zeros) for name, t in self._tables.items()}
-            if HS_NODES in self._tables:  # merged by stiffness (stiff_merge.py), not summed
-                from .fast_subword_variants import StiffPrivateRows
-
-                rows, dim = self._tables[HS_NODES].shape
-                self._private[HS_NODES] = StiffPrivateRows(rows, dim, config.threads, lazy_zeros, stiff_merge.KAPPA)
             self._slots = [({}, np.zeros(max(4, len(self._tables)), np.int64)) for _ in range(config.threads)]
         elif self.deterministic:
             for _ in range(config.threads):

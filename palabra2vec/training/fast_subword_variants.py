@@ -28,10 +28,13 @@ bag (:func:`scatter_bag`), as fastText (``Model::update``) and gensim do with th
 and the readable :class:`.variant_model.Word2VecNet`, it is not.)
 
 Rows are read and written as :mod:`.fast_subwords` does: this thread's private copies in
-deterministic rounds (:func:`.fast_subwords.own_row`; the Huffman nodes too), the tables in
-Hogwild. The nodes' copies also add up each node's stiffness ``alpha sigmoid'(f) |x|^2``, by
-which the round's merge weighs the threads' updates (:func:`merge_private_weighted`, the rule
-of :mod:`.stiff_merge`): every step moves the top of the tree.
+deterministic rounds (:func:`.fast_subwords.own_row`; the Huffman nodes too), merged after the
+round by :func:`.fast_subwords.merge_private` (each thread's change added, thread 0 first), the
+tables in Hogwild. The nodes' changes are summed, not weighted by stiffness as the word-level
+kernels' are (:mod:`.stiff_merge`): measured on the first 23 files of corpus-es (1 seed,
+benchmarks/RESULTS.md), the weighted merge scored lower for skip-gram + HS (analogy 28.58 %,
+MSL 0.132, SemEval17 0.287 against 34.06 / 0.139 / 0.304 summed) and for CBOW + HS (32.58 /
+0.097 / 0.244 against 36.65 / 0.105 / 0.270).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
-from .fast_subwords import PrivateRows, gather_mean, own_row, row_of, scatter_mean
+from .fast_subwords import gather_mean, own_row, row_of, scatter_mean
 from .jit import prefetch_row
 
 #: which count of ``n_touched`` each table's private rows use (input, output, ngrams as
@@ -47,60 +50,11 @@ from .jit import prefetch_row
 N_COUNTS = 4
 
 
-class StiffPrivateRows(PrivateRows):
-    """:class:`.fast_subwords.PrivateRows` of the Huffman nodes: also each thread's stiffness per
-    private row (``stiff[k, slot]``), and a merge weighted by it (:func:`merge_private_weighted`)."""
-
-    def __init__(self, rows: int, dim: int, threads: int, alloc, kappa: float) -> None:
-        super().__init__(rows, dim, threads, alloc)
-        self.stiff = np.zeros((threads, rows), np.float32)
-        self.kappa = kappa
-
-    def merge(self, table: np.ndarray, lo: int, hi: int) -> None:
-        merge_private_weighted(table, self.local, self.slot, self.stiff, self.kappa, lo, hi)
-
-
-@njit(cache=True, nogil=True)
-def merge_private_weighted(table, local, slot, stiff, kappa, lo, hi):
-    """:func:`.fast_subwords.merge_private` with each thread's change weighted as
-    :func:`.stiff_merge.merge_weighted` weighs it: ``table[r] += w_k (local[k] - table0[r])``,
-    ``w_k = 1 / (1 + sum_{j != k} (1 - exp(-S_j / kappa)))``, S_j thread j's stiffness of row r
-    (0 for a thread that did not touch it); clears the slots and stiffness."""
-    T = slot.shape[0]
-    D = table.shape[1]
-    orig = np.empty(D, np.float32)
-    for r in range(lo, hi):
-        pull = 0.0
-        first = True
-        for k in range(T):
-            s = slot[k, r]
-            if s >= 0:
-                pull += 1.0 - np.exp(-stiff[k, s] / kappa)
-                if first:
-                    for d in range(D):
-                        orig[d] = table[r, d]
-                    first = False
-        if first:
-            continue
-        for k in range(T):
-            s = slot[k, r]
-            if s < 0:
-                continue
-            own = 1.0 - np.exp(-stiff[k, s] / kappa)
-            w = np.float32(1.0 / (1.0 + pull - own))
-            for d in range(D):
-                table[r, d] += w * (local[k, s, d] - orig[d])
-            stiff[k, s] = 0.0
-            slot[k, r] = -1
-
-
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def path_steps(x, xsq, nodes, lh, sh, st, n_touched, path, code, n_path, alpha, e, track):
+def path_steps(x, nodes, lh, sh, n_touched, path, code, n_path, alpha, e, track):
     """Hierarchical softmax of input ``x`` along one word's path ``path[:n_path]`` (branches
     ``code``), node by node: ``g = alpha (1 - code[j] - sigmoid(x . node))``, ``e += g node``
-    (the node before its step), ``node += g x``; ``st`` (private rows only) gathers each node's
-    stiffness ``alpha s (1 - s) |x|^2`` (``xsq`` = |x|^2). Returns the summed -log P(branch)
-    when ``track``."""
+    (the node before its step), ``node += g x``. Returns the summed -log P(branch) when ``track``."""
     D = x.shape[0]
     t = lh if sh.shape[0] > 0 else nodes
     loss = 0.0
@@ -114,9 +68,6 @@ def path_steps(x, xsq, nodes, lh, sh, st, n_touched, path, code, n_path, alpha, 
         for d in range(D):
             e[d] += g * t[i, d]
             t[i, d] += g * x[d]
-        if st.shape[0] > 0:
-            s = (np.float32(1.0) - np.float32(code[j])) - g / alpha  # sigmoid(f), from g
-            st[i] += alpha * s * (np.float32(1.0) - s) * xsq
     return loss
 
 
@@ -206,21 +157,13 @@ def scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e):
                 tn[i, d] += e[d]
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def squared_norm(x):
-    acc = np.float32(0.0)
-    for d in range(x.shape[0]):
-        acc += x[d] * x[d]
-    return acc
-
-
 @njit(cache=True, nogil=True, fastmath=True)
-def subword_variant_update(tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+def subword_variant_update(tables, private, slots, n_touched, off, sub, codes, points, lengths,
                            w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track):
     """One step of center ``w`` with window words ``ctx[:m]``. ``tables``: (input, output,
     ngrams, hs_nodes) (output empty without negative sampling, hs_nodes empty without
     hierarchical softmax); ``private``/``slots``: this thread's private rows of the same four
-    (empty slots: Hogwild); ``st``: the nodes' stiffness per private row (or empty).
+    (empty slots: Hogwild).
     Skip-gram: ``outs[:m]`` are the window words and ``outs[m:m+K]`` K noise words shared by
     the window (weighted by m); CBOW: ``outs[0]`` is w and ``outs[1:1+K]`` its noise words.
     Returns the summed loss when ``track``."""
@@ -237,8 +180,7 @@ def subword_variant_update(tables, private, slots, st, n_touched, off, sub, code
         if K > 0:
             loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track)
         if hs:
-            loss += path_steps(x, squared_norm(x), nodes, lh, sh, st, n_touched, points[w], codes[w],
-                               lengths[w], alpha, e, track)
+            loss += path_steps(x, nodes, lh, sh, n_touched, points[w], codes[w], lengths[w], alpha, e, track)
         scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e)  # every row of the bag += e
         return loss
     if hs:
@@ -247,19 +189,17 @@ def subword_variant_update(tables, private, slots, st, n_touched, off, sub, code
     if K > 0:
         loss += ns_window(x, syn1, l1, s1, n_touched, outs, m, K, np.float32(m), alpha, g, rout, e, track)
     if hs:
-        xsq = squared_norm(x)
         for j in range(m):  # each window word's path, the nodes as the words before left them
             c = ctx[j]
             if j + 1 < m:  # the next path's rows, while this one is walked
                 prefetch_path(nodes, lh, sh, points[ctx[j + 1]], lengths[ctx[j + 1]])
-            loss += path_steps(x, xsq, nodes, lh, sh, st, n_touched, points[c], codes[c], lengths[c],
-                               alpha, e, track)
+            loss += path_steps(x, nodes, lh, sh, n_touched, points[c], codes[c], lengths[c], alpha, e, track)
     scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e)  # the whole of e to each of the N rows
     return loss
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def train_chunk_subword_variant(ids, tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+def train_chunk_subword_variant(ids, tables, private, slots, n_touched, off, sub, codes, points, lengths,
                                 keep, alias_prob, alias_idx, window, negative, cbow, cbow_mean,
                                 alpha0, alpha1, seed, max_sentence, track_every):
     """Train one chunk of the id stream (``-1`` between sentences) with
@@ -316,7 +256,7 @@ def train_chunk_subword_variant(ids, tables, private, slots, st, n_touched, off,
                 outs[n_pos + k] = t
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            loss += subword_variant_update(tables, private, slots, st, n_touched, off, sub, codes, points, lengths,
+            loss += subword_variant_update(tables, private, slots, n_touched, off, sub, codes, points, lengths,
                                            w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track)
             if track:
                 if K > 0:
@@ -353,7 +293,6 @@ class SubwordVariants:
         else:
             self.tree = no_tree()
         self._no_slot = np.zeros(0, np.int32)
-        self._no_stiff = np.zeros(0, np.float32)
         self._no_counts = np.zeros(N_COUNTS, np.int64)
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int, slot: int | None,
@@ -365,16 +304,15 @@ class SubwordVariants:
         if slot is None:
             private = (self._absent,) * 4
             slots = (self._no_slot,) * 4
-            st, counts = self._no_stiff, self._no_counts
+            counts = self._no_counts
         else:
             rows = [self.private.get(name) for name in self._names]
             private = tuple(self._absent if p is None else p.local[slot] for p in rows)
             slots = tuple(self._no_slot if p is None else p.slot[slot] for p in rows)
-            st = rows[3].stiff[slot] if rows[3] is not None else self._no_stiff
         offsets, ids = subwords
         codes, points, lengths = self.tree
         loss, terms, _pairs = train_chunk_subword_variant(
-            chunk, self.tables, private, slots, st, counts, offsets, ids, codes, points, lengths, keep,
+            chunk, self.tables, private, slots, counts, offsets, ids, codes, points, lengths, keep,
             noise.prob, noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean, alpha0, alpha1, seed,
             c.max_sentence_length, track_every)
         return float(loss), int(terms)
