@@ -223,3 +223,39 @@ def test_stop_and_resume_is_exact(tmp_path, threads, variant):
     for name in full.tables:
         np.testing.assert_array_equal(resumed.tables[name], full.tables[name])
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
+
+
+@pytest.mark.parametrize("K,hs", [(3, False), (0, True), (3, True)])
+@pytest.mark.parametrize("cbow_mean", [True, False])
+def test_cbow_reads_each_position_once_with_the_per_center_steps(K, hs, cbow_mean):
+    """fast_subword_cbow: each position's rows read once and written once give the steps of the
+    per-center kernel (the same draws) when no two words of a window share a row (different
+    letters, no sentence repeating a word). (Where rows are shared the two differ: measured on
+    corpus-es, benchmarks/RESULTS.md.)"""
+    from palabra2vec.training.fast_subword_cbow import train_chunk_cbow
+    from palabra2vec.training.fast_subword_variants import train_chunk_subword_variant
+    from palabra2vec.training.sampling import NoiseDistribution
+
+    words = ["ab", "cd", "ef", "gh", "ij", "kl", "mn", "op"]
+    offsets, ids = vocab_subwords(words, 2, 3, 100_003)
+    assert len(set(ids.tolist())) == len(ids) == 5 * len(words)  # disjoint n-gram rows
+    rng = np.random.default_rng(9)
+    chunk = np.concatenate([np.append(rng.permutation(8)[:int(rng.integers(2, 9))], -1) for _ in range(30)])
+    chunk = chunk.astype(np.int32)
+    V, D, rows = 8, 6, int(ids.max()) + 1
+    counts = np.array([9, 8, 7, 6, 5, 4, 3, 2])
+    noise, tree = NoiseDistribution(counts), build_huffman(counts)
+    base = {"input": rng.normal(0, 0.3, (V, D)), "output": rng.normal(0, 0.3, (V if K else 0, D)),
+            "ngrams": rng.normal(0, 0.3, (rows, D)), "hs_nodes": rng.normal(0, 0.3, (V - 1 if hs else 0, D))}
+    names = ("input", "output", "ngrams", "hs_nodes")
+    args = (offsets, ids, tree.codes, tree.points, tree.lengths, np.ones(V, np.float32), noise.prob, noise.alias, 2, K)
+    empty = ((np.zeros((0, D), np.float32),) * 4, (np.zeros(0, np.int32),) * 4, np.zeros(4, np.int64))
+    a = tuple(base[n].astype(np.float32) for n in names)
+    b = tuple(t.copy() for t in a)
+    ra = train_chunk_cbow(chunk, a, *empty, *args, cbow_mean, 0.1, 0.05, 7, 100, 1)
+    rb = train_chunk_subword_variant(chunk, b, *empty, *args, True, cbow_mean, 0.1, 0.05, 7, 100, 1)
+    assert ra[1:] == rb[1:] and ra[2] > 100  # the same loss terms and pairs: the same draws
+    assert ra[0] == pytest.approx(rb[0], rel=1e-4)
+    for n, x, y in zip(names, a, b):
+        np.testing.assert_allclose(x, y, atol=2e-5, err_msg=n)
+    assert np.abs(a[2] - base["ngrams"]).max() > 0.01  # the n-gram rows did move

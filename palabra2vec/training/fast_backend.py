@@ -126,7 +126,7 @@ class FastBackend:
         self._pull: dict[str, np.ndarray] = {}
         self._subword_variant = None  # subwords with CBOW/HS: fast_subword_variants
         if self._variant and subwords is not None:
-            from .fast_subword_variants import SubwordVariants
+            from .subword_variant_backend import SubwordVariants
 
             self._subword_variant = SubwordVariants(config, noise.counts, self._tables, self._private)
         elif self._variant:
