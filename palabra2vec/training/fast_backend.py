@@ -115,6 +115,7 @@ class FastBackend:
             from .fast_subwords import PrivateRows
 
             self._private = {name: PrivateRows(*t.shape, config.threads, lazy_zeros) for name, t in self._tables.items()}
+            # touched-row counts: input, output, ngrams (fast_subwords), hs_nodes (fast_subword_variants)
             self._slots = [({}, np.zeros(max(4, len(self._tables)), np.int64)) for _ in range(config.threads)]
         elif self.deterministic:
             for _ in range(config.threads):
@@ -124,7 +125,7 @@ class FastBackend:
         self._no_slot = np.zeros(0, np.int32)
         #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
         self._pull: dict[str, np.ndarray] = {}
-        self._subword_variant = None  # subwords with CBOW/HS: fast_subword_variants
+        self._subword_variant = None  # subwords with CBOW/HS (subword_variant_backend.py)
         if self._variant and subwords is not None:
             from .subword_variant_backend import SubwordVariants
 
@@ -154,8 +155,8 @@ class FastBackend:
     def _train_item_subwords(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                              slot: int | None) -> tuple[float, int]:
         """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`; with CBOW/HS
-        :mod:`palabra2vec.training.fast_subword_variants`), on
-        thread slot ``slot``'s private rows (deterministic rounds) or the tables (Hogwild)."""
+        :mod:`palabra2vec.training.subword_variant_backend`), on thread slot ``slot``'s private
+        rows (deterministic rounds) or the tables (Hogwild)."""
         from .fast_subwords import train_chunk_subwords
 
         c = self.config

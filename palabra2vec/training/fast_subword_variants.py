@@ -25,7 +25,9 @@ size with ``cbow_mean`` (:func:`gather_bag`); it is scored against the center an
 words and/or along the center's path, and its error e is added undivided to every row of the
 bag (:func:`scatter_bag`), as fastText (``Model::update``) and gensim do with the mean.
 (Without ``cbow_mean`` gensim divides the error by the bag size; here, as word2vec.c's sum
-and the readable :class:`.variant_model.Word2VecNet`, it is not.)
+and the readable :class:`.variant_model.Word2VecNet`, it is not.) That per-center step is the
+reference; training runs :mod:`.fast_subword_cbow`, which reads and writes each sentence
+position's rows once instead of each center's whole bag.
 
 Rows are read and written as :mod:`.fast_subwords` does: this thread's private copies in
 deterministic rounds (:func:`.fast_subwords.own_row`; the Huffman nodes too), merged after the
