@@ -4,6 +4,8 @@ pre-tokenized corpus, same settings, same machine.
     .venv/bin/python benchmarks/compare_fasttext.py               # Spanish corpus-es, 3 seeds
     .venv/bin/python benchmarks/compare_fasttext.py --seeds 1     # one seed
     .venv/bin/python benchmarks/compare_fasttext.py --quick       # 1 seed, a fifth of the corpus
+    .venv/bin/python benchmarks/compare_fasttext.py --hs          # skip-gram + hierarchical softmax
+    .venv/bin/python benchmarks/compare_fasttext.py --model cbow  # CBOW (+ --hs)
 
 As compare_gensim.py: the corpus is tokenized once (palabra2vec's spanish tokenizer) into one
 whitespace-tokenized file; each system then runs as a child process on it (palabra2vec's CLI;
@@ -14,6 +16,9 @@ with ``--no-plot``: the references draw no loss plot either); peak RSS from /usr
 Quality: every system's vocabulary vectors (word row and n-gram rows composed, each system's
 own rule) judged by the same evaluator (gensim KeyedVectors, quality.py): the GA analogy files
 (questions whose four words are in the vocabulary), MSL and SemEval17-es Spearman. ``--word-level`` adds palabra2vec without subwords.
+``--model cbow`` (alpha 0.05 unless ``--alpha``) and ``--hs`` (hierarchical softmax, with
+``--negative 0`` unless given: fastText ``loss="hs"``, gensim ``hs=1, negative=0``) change the
+variant on every side; ``--hs --negative 5`` trains both losses (palabra2vec and gensim only).
 """
 
 from __future__ import annotations
@@ -34,12 +39,17 @@ sys.path.insert(0, str(HERE.parent))
 from compare_gensim import CLI, DATA, PY, ensure_bytecode, pretokenize, run_child  # noqa: E402
 
 
+#: the variant under test (set from --model/--hs/--negative/--alpha in main)
+MODE = dict(model="sg", hs=False, negative=5, alpha=0.025)
+
+
 def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, subwords: bool,
                     hogwild: bool = False) -> dict:
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
-           "--vector-size", "100", "--window", "5", "--negative", "5", "--sample", "1e-4",
-           "--min-count", "5", "--epochs", str(epochs), "--alpha", "0.025", "--min-alpha", "0.0001",
-           "--threads", str(threads), "--seed", str(seed), "--backend", "fast", "--no-plot"]
+           "--vector-size", "100", "--window", "5", "--negative", str(MODE["negative"]), "--sample", "1e-4",
+           "--min-count", "5", "--epochs", str(epochs), "--alpha", str(MODE["alpha"]), "--min-alpha", "0.0001",
+           "--threads", str(threads), "--seed", str(seed), "--backend", "fast", "--no-plot",
+           "--model", MODE["model"]] + (["--hs"] if MODE["hs"] else [])
     if subwords:
         cmd += ["--subwords", "--min-n", "3", "--max-n", "6", "--buckets", "2000000"]
     if hogwild:
@@ -52,7 +62,8 @@ def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int,
 
 def run_reference(system: str, path: Path, out: Path, seed: int, threads: int, epochs: int) -> dict:
     wall, rss, stdout = run_child([PY, str(HERE / "fasttext_train.py"), system, str(path), str(out), str(seed),
-                                   str(threads), str(epochs)])
+                                   str(threads), str(epochs), MODE["model"], str(int(MODE["hs"])),
+                                   str(MODE["negative"]), str(MODE["alpha"])])
     info = json.loads(stdout.strip().splitlines()[-1])
     return dict(wall=wall, rss=rss, train=info["seconds_train"])
 
@@ -83,8 +94,16 @@ def main() -> None:
     p.add_argument("--word-level", action="store_true", help="also palabra2vec without subwords")
     p.add_argument("--hogwild", action="store_true", help="also palabra2vec --subwords --hogwild")
     p.add_argument("--systems", default="palabra2vec,fasttext,gensim")
+    p.add_argument("--model", choices=("sg", "cbow"), default="sg", help="sg (default) or cbow, on every side")
+    p.add_argument("--hs", action="store_true", help="hierarchical softmax (with --negative 0 unless given)")
+    p.add_argument("--negative", type=int, default=None, help="noise words (default 5; 0 with --hs)")
+    p.add_argument("--alpha", type=float, default=None, help="default 0.025 (sg), 0.05 (cbow)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "palabra2vec-bench"))
     args = p.parse_args()
+    MODE.update(model=args.model, hs=args.hs, negative=args.negative if args.negative is not None else
+                (0 if args.hs else 5), alpha=args.alpha or (0.05 if args.model == "cbow" else 0.025))
+    if MODE["hs"] and MODE["negative"] and "fasttext" in args.systems.split(","):
+        p.error("fastText trains one loss: use --systems palabra2vec,gensim with --hs --negative N")
     max_files = None
     if args.quick:
         args.seeds, max_files = 1, 23
@@ -123,7 +142,8 @@ def main() -> None:
     cols = [("wps", "words/s (whole process)", "{:,.0f}"), ("wall", "wall s", "{:.1f}"),
             ("train", "train s", "{:.1f}"), ("rss", "peak RSS MB", "{:.0f}"), ("analogy", "GA analogy %", "{:.2f}")]
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
-    print(f"\ncorpus-es, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
+    print(f"\n{MODE['model']}, hs {int(MODE['hs'])}, negative {MODE['negative']}, alpha {MODE['alpha']}; "
+          f"corpus-es, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
           f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | " + " | ".join(systems) + " |")
     print("|---|" + "---:|" * len(systems))

@@ -1,7 +1,8 @@
 """Child process for compare_fasttext.py: train fastText (its PyPI module) or gensim's FastText
 on a pre-tokenized file and save the vocabulary words' vectors (word row + n-gram rows, mean).
 
-Usage: python fasttext_train.py {fasttext,gensim} FILE OUT_DIR SEED THREADS EPOCHS
+Usage: python fasttext_train.py {fasttext,gensim} FILE OUT_DIR SEED THREADS EPOCHS [MODEL HS NEGATIVE ALPHA]
+(MODEL sg|cbow, HS 0|1; defaults sg 0 5 0.025).
 Prints one JSON line: {"seconds_train": ..., "seconds_save": ..., "vocab_words": ...}.
 Settings: skip-gram, 100 dims, window 5, negative 5, sample 1e-4, min_count 5, n-grams 3-6,
 2,000,000 buckets, alpha 0.025 (fastText: linear decay to 0; gensim: to 0.0001).
@@ -28,21 +29,24 @@ def save_vectors(out: Path, words: list[str], vectors: np.ndarray) -> None:
 def main() -> None:
     system, path, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     seed, threads, epochs = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    model_kind, hs, negative, alpha = (sys.argv[7:11] + ["sg", "0", "5", "0.025"][len(sys.argv[7:11]):])
+    hs, negative, alpha = int(hs), int(negative), float(alpha)
     t0 = time.perf_counter()
     if system == "fasttext":
         import fasttext
 
-        model = fasttext.train_unsupervised(path, model="skipgram", dim=100, ws=5, neg=5, t=1e-4, minCount=5,
+        model = fasttext.train_unsupervised(path, model="skipgram" if model_kind == "sg" else "cbow", dim=100, ws=5,
+                                            neg=negative, loss="hs" if hs else "ns", t=1e-4, minCount=5,
                                             minn=3, maxn=6, bucket=2_000_000, epoch=epochs, thread=threads,
-                                            lr=0.025, verbose=0)  # this module takes no seed
+                                            lr=alpha, verbose=0)  # this module takes no seed
         t1 = time.perf_counter()
         words = [w for w in model.get_words() if w != "</s>"]
         vectors = np.stack([model.get_word_vector(w) for w in words])
     else:
         from gensim.models import FastText
 
-        model = FastText(sg=1, vector_size=100, window=5, negative=5, hs=0, sample=1e-4, min_count=5,
-                         min_n=3, max_n=6, bucket=2_000_000, alpha=0.025, min_alpha=0.0001, epochs=epochs,
+        model = FastText(sg=int(model_kind == "sg"), vector_size=100, window=5, negative=negative, hs=hs, sample=1e-4,
+                         min_count=5, min_n=3, max_n=6, bucket=2_000_000, alpha=alpha, min_alpha=0.0001, epochs=epochs,
                          workers=threads, seed=seed)
         model.build_vocab(corpus_file=path)
         model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)

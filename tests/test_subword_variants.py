@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from palabra2vec.config import TrainConfig
-from palabra2vec.errors import UsageError
 from palabra2vec.training.backend import resolve_backend
 from palabra2vec.training.variant_model import Word2VecNet
 from palabra2vec.variants import WORD_ROW_STEP
@@ -83,8 +82,9 @@ def _train(corpus, **kw):
 @pytest.mark.parametrize("variant", [dict(model="cbow", alpha=0.05), dict(hs=True, negative=0),
                                      dict(model="cbow", hs=True, negative=0, alpha=0.05), dict(hs=True)])
 def test_subword_variants_train_on_the_torch_path(tiny_corpus, tmp_path, variant):
+    variant = dict(variant, backend="torch")  # (auto picks the fast kernel: test_fast_subword_variants.py)
     cfg = TrainConfig(subwords=True, **variant)
-    assert resolve_backend(cfg, "cpu") == "torch"  # the fast kernel composes n-grams for sg + NS only
+    assert resolve_backend(cfg, "cpu") == "torch"
     m = _train(tiny_corpus, **variant)
     names = {"input", "ngrams"} | ({"hs_nodes"} if cfg.hs else set()) | ({"output"} if cfg.negative else set())
     assert m.tables.keys() == names and m.tables["ngrams"].any()
@@ -101,6 +101,7 @@ def test_subword_variants_train_on_the_torch_path(tiny_corpus, tmp_path, variant
     np.testing.assert_allclose(wv["caballeros"], m.wv["caballeros"])
 
 
-def test_fast_backend_says_which_backend_trains_subwords_with_cbow_or_hs():
-    with pytest.raises(UsageError, match="--backend torch trains it with CBOW or hierarchical softmax"):
-        resolve_backend(TrainConfig(subwords=True, model="cbow", backend="fast"), "cpu")
+def test_auto_picks_the_fast_kernel_for_every_subword_variant():
+    for variant in (dict(model="cbow"), dict(hs=True), dict(model="cbow", hs=True, negative=0)):
+        assert resolve_backend(TrainConfig(subwords=True, backend="fast", **variant), "cpu") == "fast"
+        assert resolve_backend(TrainConfig(subwords=True, **variant), "cpu") == "fast"

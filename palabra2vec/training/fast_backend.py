@@ -90,9 +90,6 @@ class FastBackend:
             return "the fast backend trains with SGD only; use --backend torch for Adam"
         if not fast.AVAILABLE:
             return "the fast backend needs numba (pip install numba)"
-        if config.subwords and (config.model != "sg" or config.hs):
-            return ("the fast backend trains --subwords with skip-gram + negative sampling only; "
-                    "--backend torch trains it with CBOW or hierarchical softmax")
         return None
 
     def __init__(self, config: TrainConfig, device: str, keep: np.ndarray, noise: NoiseDistribution,
@@ -115,7 +112,8 @@ class FastBackend:
             from .fast_subwords import PrivateRows
 
             self._private = {name: PrivateRows(*t.shape, config.threads, lazy_zeros) for name, t in self._tables.items()}
-            self._slots = [({}, np.zeros(len(self._tables), np.int64)) for _ in range(config.threads)]
+            # touched-row counts: input, output, ngrams (fast_subwords), hs_nodes (fast_subword_variants)
+            self._slots = [({}, np.zeros(max(4, len(self._tables)), np.int64)) for _ in range(config.threads)]
         elif self.deterministic:
             for _ in range(config.threads):
                 deltas = {name: row_delta(*t.shape) for name, t in self._tables.items()}
@@ -124,7 +122,12 @@ class FastBackend:
         self._no_slot = np.zeros(0, np.int32)
         #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
         self._pull: dict[str, np.ndarray] = {}
-        if self._variant:
+        self._subword_variant = None  # subwords with CBOW/HS (subword_variant_backend.py)
+        if self._variant and subwords is not None:
+            from .subword_variant_backend import SubwordVariants
+
+            self._subword_variant = SubwordVariants(config, noise.counts, self._tables, self._private)
+        elif self._variant:
             self._init_variant()
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
@@ -148,11 +151,16 @@ class FastBackend:
 
     def _train_item_subwords(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                              slot: int | None) -> tuple[float, int]:
-        """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`), on
-        thread slot ``slot``'s private rows (deterministic rounds) or the tables (Hogwild)."""
+        """A work item of the subword model (:mod:`palabra2vec.training.fast_subwords`; with CBOW/HS
+        :mod:`palabra2vec.training.subword_variant_backend`), on thread slot ``slot``'s private
+        rows (deterministic rounds) or the tables (Hogwild)."""
         from .fast_subwords import train_chunk_subwords
 
         c = self.config
+        if self._subword_variant is not None:
+            counts = self._slots[slot][1] if slot is not None else None
+            return self._subword_variant.train_item(chunk, alpha0, alpha1, seed, slot, counts, self.keep, self.noise,
+                                                    self.subwords, self.track_every)
         offsets, ids = self.subwords
         if slot is not None:
             _, counts = self._slots[slot]
