@@ -90,7 +90,7 @@ def train_chunk_cbow(ids, tables, private, slots, n_touched, off, sub, codes, po
             while loaded < hi:  # read the new positions, writing back the ones they replace
                 r = loaded % R
                 if loaded >= R:
-                    scatter_mean(syn0, l0, s0, ngr, ln, sn, sent[loaded - R], off, sub, E[r])
+                    scatter_mean(syn0, l0, s0, ngr, ln, sn, sent[loaded - R], off, sub, E[r], 1.0)
                 load_position(syn0, l0, s0, ngr, ln, sn, n_touched, sent[loaded], off, sub, S, E, r)
                 size_of[r] = 1 + off[sent[loaded] + 1] - off[sent[loaded]]
                 loaded += 1
@@ -125,5 +125,5 @@ def train_chunk_cbow(ids, tables, private, slots, n_touched, off, sub, codes, po
                 loss_terms += (K + 1 if K > 0 else 0) + (lengths[w] if hs else 0)
             pairs += m
         for p in range(max(0, loaded - R), loaded):  # the sentence's last positions
-            scatter_mean(syn0, l0, s0, ngr, ln, sn, sent[p], off, sub, E[p % R])
+            scatter_mean(syn0, l0, s0, ngr, ln, sn, sent[p], off, sub, E[p % R], 1.0)
     return loss, loss_terms, pairs

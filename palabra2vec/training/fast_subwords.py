@@ -128,15 +128,15 @@ def gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e):
-    """Add ``e`` to each of the word's n-gram rows and ``WORD_ROW_STEP * e`` to its own input
-    row (this thread's copies in deterministic rounds, owned by :func:`gather_mean`; the tables
-    in Hogwild)."""
+def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, word_step):
+    """Add ``e`` to each of the word's n-gram rows and ``word_step * e`` to its own input row
+    (skip-gram: ``WORD_ROW_STEP``; CBOW's bag: 1) (this thread's copies in deterministic rounds,
+    owned by :func:`gather_mean`; the tables in Hogwild)."""
     D = syn0.shape[1]
     t0 = l0 if s0.shape[0] > 0 else syn0
     tn = ln if sn.shape[0] > 0 else ngr
     i = row_of(s0, w)
-    step = np.float32(WORD_ROW_STEP)  # the word's own row: a larger step (variants.WORD_ROW_STEP)
+    step = np.float32(word_step)  # the word's own row: a larger step in skip-gram (variants.WORD_ROW_STEP)
     for d in range(D):
         t0[i, d] += step * e[d]
     for k in range(off[w], off[w + 1]):
@@ -197,7 +197,7 @@ def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
         c = g[o]
         for d in range(D):
             e[d] += c * rout[o, d]
-    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e)  # input step: the whole of e to each row (fastText, gensim)
+    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, WORD_ROW_STEP)  # input step: e to each row, more to the word's
     return loss
 
 
