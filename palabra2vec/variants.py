@@ -37,8 +37,8 @@ NGRAMS = "ngrams"
 #: Measured on corpus-es (seed 1, analogy / MSL / SemEval17): 1: 39.81 / 0.245 / 0.436;
 #: 2: 39.95 / 0.247 / 0.443; 3: 39.70 / 0.249 / 0.452; 4: 38.94 / 0.251 / 0.463;
 #: 6: 37.97 / 0.254 / 0.482; 10: 34.22 / 0.252 / 0.491 (benchmarks/RESULTS.md, round 5).
-#: The vectors users query stay fastText's mean: only training's step changes. Skip-gram only
-#: (negative sampling or hierarchical softmax); CBOW's bag of context rows keeps equal steps.
+#: The vectors users query stay fastText's mean: only training's step changes. Skip-gram with
+#: negative sampling only, where it was measured; CBOW and hierarchical softmax keep equal steps.
 WORD_ROW_STEP = 3.0
 #: The inner nodes of hierarchical softmax's Huffman tree, V-1 rows (word2vec.c's ``syn1``).
 HS_NODES = "hs_nodes"

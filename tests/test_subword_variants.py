@@ -10,7 +10,6 @@ import torch
 from palabra2vec.config import TrainConfig
 from palabra2vec.training.backend import resolve_backend
 from palabra2vec.training.variant_model import Word2VecNet
-from palabra2vec.variants import WORD_ROW_STEP
 
 # 4 words; word w's n-gram rows (CSR): 0 -> [0, 1], 1 -> [], 2 -> [1, 2, 3], 3 -> [4]
 OFFSETS = np.array([0, 2, 2, 5, 6])
@@ -55,8 +54,8 @@ def test_cbow_averages_the_whole_bag_of_the_context_rows():
 
 @pytest.mark.parametrize("cbow", [False, True])
 def test_every_row_of_a_bag_gets_the_whole_gradient(cbow):
-    """As fastText and gensim: each n-gram row moves by the full gradient of the composed input,
-    not a share of it; in skip-gram the word's own row by WORD_ROW_STEP times that."""
+    """As fastText and gensim: the word row and each n-gram row move by the full gradient of the
+    composed input, not a share of it (CBOW and hierarchical softmax keep equal steps)."""
     net = _net(cbow=cbow)
     contexts, mask = torch.tensor([[2]]), torch.ones(1, 1)
     outs = torch.tensor([[1, 0]])
@@ -67,7 +66,7 @@ def test_every_row_of_a_bag_gets_the_whole_gradient(cbow):
     g_ng = g_ng.to_dense() if g_ng.is_sparse else g_ng
     assert g_word.abs().sum() > 0
     for r in (1, 2, 3):  # word 2's n-gram rows
-        torch.testing.assert_close(g_ng[r] * (1.0 if cbow else WORD_ROW_STEP), g_word)
+        torch.testing.assert_close(g_ng[r], g_word)
     assert not g_ng[[0, 4]].any()  # rows of other words: untouched
 
 

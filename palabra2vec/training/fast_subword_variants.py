@@ -44,7 +44,6 @@ from __future__ import annotations
 import numpy as np
 
 from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
-from ..variants import WORD_ROW_STEP
 from .fast_subwords import gather_mean, own_row, row_of, scatter_mean
 from .jit import prefetch_row
 
@@ -197,7 +196,7 @@ def subword_variant_update(tables, private, slots, n_touched, off, sub, codes, p
             if j + 1 < m:  # the next path's rows, while this one is walked
                 prefetch_path(nodes, lh, sh, points[ctx[j + 1]], lengths[ctx[j + 1]])
             loss += path_steps(x, nodes, lh, sh, n_touched, points[c], codes[c], lengths[c], alpha, e, track)
-    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, WORD_ROW_STEP)  # e to each row, WORD_ROW_STEP e to the word's
+    scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, 1.0)  # the whole of e to each of the N rows
     return loss
 
 

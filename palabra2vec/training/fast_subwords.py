@@ -130,13 +130,13 @@ def gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x):
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, word_step):
     """Add ``e`` to each of the word's n-gram rows and ``word_step * e`` to its own input row
-    (skip-gram: ``WORD_ROW_STEP``; CBOW's bag: 1) (this thread's copies in deterministic rounds,
+    (skip-gram + NS: ``WORD_ROW_STEP``; the other subword kernels: 1) (this thread's copies in deterministic rounds,
     owned by :func:`gather_mean`; the tables in Hogwild)."""
     D = syn0.shape[1]
     t0 = l0 if s0.shape[0] > 0 else syn0
     tn = ln if sn.shape[0] > 0 else ngr
     i = row_of(s0, w)
-    step = np.float32(word_step)  # the word's own row: a larger step in skip-gram (variants.WORD_ROW_STEP)
+    step = np.float32(word_step)  # the word's own row (variants.WORD_ROW_STEP in skip-gram + NS)
     for d in range(D):
         t0[i, d] += step * e[d]
     for k in range(off[w], off[w + 1]):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .subword_model import ngram_sums, word_row_step
+from .subword_model import ngram_sums
 
 
 def straight_through_mean(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -65,13 +65,12 @@ class Word2VecNet(nn.Module):
 
     def _subword_rows(self, contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each context word's own row plus its n-gram rows, summed (B, C, D), and how many
-        n-grams it has (B, C). Skip-gram's own rows take ``WORD_ROW_STEP`` times the step
-        (:data:`palabra2vec.variants.WORD_ROW_STEP`, measured for skip-gram); CBOW's bag gives
-        every row the same step, as fastText and gensim."""
+        n-grams it has (B, C). Every row takes the same step, as in fastText and gensim (the
+        larger step of the word's own row, :data:`palabra2vec.variants.WORD_ROW_STEP`, is
+        skip-gram + negative sampling's, :class:`.subword_model.SubwordSkipGram`)."""
         flat = contexts.reshape(-1)
         summed, counts = ngram_sums(self.ngrams, self.sub_offsets, self.sub_ids, flat)
-        own = self.input(flat)
-        rows = (own if self.cbow else word_row_step(own)) + summed
+        rows = self.input(flat) + summed
         return rows.reshape(*contexts.shape, -1), counts.reshape(contexts.shape)
 
     def inputs(self, contexts: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
