@@ -145,8 +145,10 @@ def word_vectors(config: TrainConfig, vocab: "Vocab", tables: dict[str, np.ndarr
 
 
 def describe(config: TrainConfig) -> str:
-    """The variant in words, e.g. ``CBOW (mean) + hierarchical softmax``."""
+    """The variant in words, e.g. ``CBOW (mean) + hierarchical softmax``, then ``, subwords
+    (n-grams 3-6)`` with ``--subwords``."""
     model = f"CBOW ({'mean' if config.cbow_mean else 'sum'})" if config.model == "cbow" else "skip-gram"
     losses = ([f"negative sampling ({config.negative})"] if config.negative > 0 else [])
     losses += ["hierarchical softmax"] if config.hs else []
-    return f"{model} + {' + '.join(losses)}"
+    subwords = f", subwords (n-grams {config.min_n}-{config.max_n})" if config.subwords else ""
+    return f"{model} + {' + '.join(losses)}{subwords}"

@@ -94,6 +94,15 @@ def test_torch_backend_trains_the_variants(kw):
         assert abs(losses[-1] - fast.history[-1]["loss"]) < 0.05, (losses, fast.history[-1]["loss"])
 
 
+def test_the_variant_label_names_subwords():
+    from palabra2vec.variants import describe
+
+    assert describe(TrainConfig(hs=True, negative=0)) == "skip-gram + hierarchical softmax"
+    assert describe(TrainConfig(hs=True, negative=0, subwords=True, min_n=2, max_n=5)) == (
+        "skip-gram + hierarchical softmax, subwords (n-grams 2-5)")
+    assert describe(TrainConfig(model="cbow", subwords=True)).startswith("CBOW (mean) + negative sampling (5), subwords")
+
+
 def test_cli_trains_cbow_hs_and_queries_it(tiny_corpus, tmp_path, capsys):
     out = tmp_path / "model"
     assert main(["train", str(tiny_corpus), "--output", str(out), "--min-count", "1", "--sample", "0", "--epochs",
