@@ -64,6 +64,13 @@ def _next(state):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def seed_state(seed):
+    """The generator's start for a work item's ``seed`` (never 0, xorshift's fixed point)."""
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+    return state if state != np.uint64(0) else np.uint64(1)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _uniform(bits):
     """A float in [0, 1) from the top 24 bits."""
     return np.float32(bits >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
@@ -195,25 +202,29 @@ def ns_gradient(rin, m, rout, n_out, alpha, g, track):
     return loss
 
 
+@njit(cache=True, nogil=True, inline="always")
+def table_sigmoid(f):
+    """sigmoid(f) from ``_SIGMOID`` (word2vec.c's table): 1 or 0 past +-``_TABLE_EXP``."""
+    if f >= np.float32(_TABLE_EXP):
+        return np.float32(1.0)
+    if f <= np.float32(-_TABLE_EXP):
+        return np.float32(0.0)
+    scale = np.float32(_TABLE_BINS / (2 * _TABLE_EXP))
+    return _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]
+
+
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def ns_gradient_table(rin, m, rout, n_out, alpha, g, track):
     """:func:`ns_gradient` with the sigmoid looked up in ``_SIGMOID`` (word2vec.c's table); the
     BCE loss, when ``track``, is still computed exactly from the score."""
     D = rin.shape[1]
     loss = 0.0
-    scale = np.float32(_TABLE_BINS / (2 * _TABLE_EXP))
     for a in range(m):
         for o in range(n_out):
             f = np.float32(0.0)
             for d in range(D):
                 f += rin[a, d] * rout[o, d]
-            if f >= np.float32(_TABLE_EXP):
-                s = np.float32(1.0)
-            elif f <= np.float32(-_TABLE_EXP):
-                s = np.float32(0.0)
-            else:
-                s = _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]
-            g[a, o] = ((np.float32(1.0) if o == 0 else np.float32(0.0)) - s) * alpha
+            g[a, o] = ((np.float32(1.0) if o == 0 else np.float32(0.0)) - table_sigmoid(f)) * alpha
             if track:
                 loss += _gradient(f, o == 0, alpha, True)[1]
     return loss
@@ -285,9 +296,7 @@ def train_chunk(ids, syn0, syn1, keep, alias_prob, alias_idx, window, negative,
     same, in the same order, as drawing each center just before its step.
     """
     D = syn0.shape[1]
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
-    if state == np.uint64(0):
-        state = np.uint64(1)
+    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
     outs = np.empty((2, negative + 1), np.int32)  # center, then K negatives: this one, the pending one

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import njit, noise_word, read_sentence, window_bounds
+from .fast import njit, noise_word, read_sentence, seed_state, window_bounds
 from .fast_subword_variants import ns_window, path_steps
 from .fast_subwords import own_row, scatter_mean
 
@@ -59,9 +59,7 @@ def train_chunk_cbow(ids, tables, private, slots, n_touched, off, sub, codes, po
     S = np.empty((R, D), np.float32)  # each alive position's row sum
     E = np.empty((R, D), np.float32)  # and its pending step
     size_of = np.empty(R, np.int64)  # 1 + its n-gram count
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
-    if state == np.uint64(0):
-        state = np.uint64(1)
+    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     outs = np.empty(K + 1, np.int32)
     g = np.empty(K + 1, np.float32)

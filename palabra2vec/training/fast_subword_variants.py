@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, njit, noise_word, read_sentence, window_bounds, window_words
+from .fast import _gradient, njit, noise_word, read_sentence, seed_state, window_bounds, window_words
 from .fast_subwords import gather_mean, own_row, row_of, scatter_mean
 from .jit import prefetch_row
 
@@ -212,9 +212,7 @@ def train_chunk_subword_variant(ids, tables, private, slots, n_touched, off, sub
     loss_terms, pairs)."""
     D = tables[0].shape[1]
     K = negative
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
-    if state == np.uint64(0):
-        state = np.uint64(1)
+    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     ctx = np.empty(2 * window, np.int32)
     outs = np.empty(2 * window + K + 1, np.int32)

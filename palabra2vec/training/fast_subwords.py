@@ -62,7 +62,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..variants import WORD_ROW_STEP
-from .fast import _SIGMOID, _TABLE_BINS, _TABLE_EXP, _gradient, njit, noise_word, read_sentence, window_bounds, window_words
+from .fast import _gradient, njit, noise_word, read_sentence, seed_state, table_sigmoid, window_bounds, window_words
 
 
 class PrivateRows:
@@ -165,7 +165,6 @@ def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
         for d in range(D):
             rout[o, d] = t1[i, d]
     weight = np.float32(m)
-    scale = np.float32(_TABLE_BINS / (2 * _TABLE_EXP))
     loss = 0.0
     for o in range(n_out):
         f = np.float32(0.0)
@@ -174,13 +173,7 @@ def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
         if not table:  # the exact sigmoid (tests compare this with autograd)
             g[o], term = _gradient(f, o < m, alpha, track)
         else:  # word2vec.c's table, as fast.ns_gradient_table; the loss stays exact
-            if f >= np.float32(_TABLE_EXP):
-                s = np.float32(1.0)
-            elif f <= np.float32(-_TABLE_EXP):
-                s = np.float32(0.0)
-            else:
-                s = _SIGMOID[min(int((f + np.float32(_TABLE_EXP)) * scale), _TABLE_BINS - 1)]
-            g[o] = ((np.float32(1.0) if o < m else np.float32(0.0)) - s) * alpha
+            g[o] = ((np.float32(1.0) if o < m else np.float32(0.0)) - table_sigmoid(f)) * alpha
             term = _gradient(f, o < m, alpha, True)[1] if track else 0.0
         if o >= m:  # a noise word stands for the m window words' draws
             g[o] *= weight
@@ -238,9 +231,7 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
     """
     D = syn0.shape[1]
     K = negative
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
-    if state == np.uint64(0):
-        state = np.uint64(1)
+    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     outs = np.empty(2 * window + K, np.int32)
     g = np.empty(2 * window + K, np.float32)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, window_bounds, window_words
+from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, seed_state, window_bounds, window_words
 from .sparse_delta import gather_copy, gather_sparse, prefetch_copies, scatter_copy, scatter_sparse
 from .stiff_merge import add_stiffness, squared_norms
 
@@ -264,9 +264,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     D = syn0.shape[1]
     depth = codes.shape[1]
     hs = depth > 0 and nodes.shape[0] > 0
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
-    if state == np.uint64(0):
-        state = np.uint64(1)
+    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
     n_out = negative + 1 if negative > 0 else 0
