@@ -24,6 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# the readable backend's variants that --readable can time (TrainConfig fields)
+READABLE_VARIANTS: dict[str, dict] = {
+    "words": {},
+    "subwords": {"subwords": True},
+    "cbow": {"model": "cbow", "alpha": 0.05},
+    "hs": {"hs": True, "negative": 0},
+    "subwords-cbow-hs": {"subwords": True, "model": "cbow", "hs": True, "negative": 0, "alpha": 0.05},
+}
+
+
 def quality(wv, eval_dir: Path) -> dict[str, float]:
     from palabra2vec.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
 
@@ -48,6 +58,9 @@ def main() -> None:
     p.add_argument("--runs", default="batched:16384:512:sum-eff",
                    help="batched runs as backend:pairs_per_batch:shared_negatives:row_scale[:graphs=0|1]"
                         "[:tf32=0|1][:item=WORDS][:loss=EVERY][:alpha=A], comma-separated")
+    p.add_argument("--readable", default="words",
+                   help="variants of the readable torch backend to time, comma-separated: "
+                        + ", ".join(READABLE_VARIANTS) + " ('' for none)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=None, help="directory for results.json")
     args = p.parse_args()
@@ -95,28 +108,32 @@ def main() -> None:
         results.append(row)
         print(json.dumps(row), flush=True)
     # the readable path: the notebook's batches through autograd, on a slice of the corpus
-    cfg = TrainConfig(backend="torch", device=args.device, epochs=1, seed=args.seed, threads=1)
-    trainer = Trainer(vocab, cfg, progress=False)
-    chunk = next(enc.chunks(args.readable_words))
-    trainer.backend.train_item(chunk[:4096], 0.0, 0.0, 1)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    trainer.backend.train_item(chunk, cfg.alpha, cfg.min_alpha, 2)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - t
-    n = int((chunk >= 0).sum())
-    row = dict(backend="torch", words=n, seconds=round(seconds, 2), words_per_second=round(n / seconds))
-    results.append(row)
-    print(json.dumps(row), flush=True)
+    for name in [v for v in args.readable.split(",") if v]:
+        variant = READABLE_VARIANTS[name]
+        cfg = TrainConfig(backend="torch", device=args.device, epochs=1, seed=args.seed, threads=1, **variant)
+        trainer = Trainer(vocab, cfg, progress=False)
+        chunk = next(enc.chunks(args.readable_words))
+        trainer.backend.train_item(chunk[:4096], 0.0, 0.0, 1)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        trainer.backend.train_item(chunk, cfg.alpha, cfg.min_alpha, 2)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t
+        n = int((chunk >= 0).sum())
+        row = dict(backend="torch", variant=name, words=n, seconds=round(seconds, 2),
+                   words_per_second=round(n / seconds))
+        results.append(row)
+        print(json.dumps(row), flush=True)
     print()
     print("| backend | pairs/batch | shared negatives | row scale | graphs | tf32 | item words | alpha "
           "| words/s | analogy % | MSL | SEMEVAL17 | loss |")
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if r["backend"] == "torch":
-            print(f"| torch (readable, 1 pass over {r['words']:,} words) | 512 centers | 5 per pair | 1/sqrt(n) "
+            negatives = "5 per pair | 1/sqrt(n)" if r["variant"] == "words" else "- | -"
+            print(f"| torch {r['variant']} (readable, 1 pass over {r['words']:,} words) | 512 centers | {negatives} "
                   f"| - | - | - | - | {r['words_per_second']:,} | - | - | - | - |")
         else:
             print(f"| {r['backend']} | {r['pairs_per_batch']:,} | {r['shared_negatives']} | {r['row_scale']} | "
