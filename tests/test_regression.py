@@ -39,6 +39,9 @@ GOLDEN = {
     # MSL and ES_WS-353 Spearman equal to 16 digits, final loss equal to 7 digits.
     "quijote-t1": (5321, "f5ea987b76645f6b32ad74ba2944ec50222bc6a23c74933aa573dc682684b4c1"),
     "es2mb-t2": (7167, "baa7adc78c8a80844bbe122e7b0c23c8198d27de90be24b0be9f445ae25f0316"),
+    # Round 6: subwords (skip-gram + NS, deterministic threads; input, output and n-gram tables),
+    # computed before and after the kernel's one-center pipeline (the same vectors).
+    "quijote-sub-t2": (5321, "86d46308ff0c6455b7ff83effcbaccd55d4c85db7bfc1f7b39d5742bcecf8a4e"),
 }
 
 
@@ -55,8 +58,9 @@ def _es_slice() -> list[str]:
 
 def _digest(model: Word2Vec) -> str:
     h = hashlib.sha256()
-    for name in ("input", "output"):
-        h.update(np.ascontiguousarray(model.tables[name]).tobytes())
+    for name in ("input", "output", "ngrams"):  # (word-level models have no n-gram table)
+        if name in model.tables:
+            h.update(np.ascontiguousarray(model.tables[name]).tobytes())
     return h.hexdigest()
 
 
@@ -64,6 +68,7 @@ def _digest(model: Word2Vec) -> str:
     ("quijote-t2", "quijote", TrainConfig(epochs=20, threads=2)),
     ("quijote-t1", "quijote", TrainConfig(epochs=3, threads=1)),
     ("es2mb-t2", "es", TrainConfig(epochs=2, threads=2)),
+    ("quijote-sub-t2", "quijote", TrainConfig(epochs=3, threads=2, subwords=True)),
 ])
 def test_vectors_bit_identical_to_reference(name, corpus, config, monkeypatch):
     if corpus == "quijote":
