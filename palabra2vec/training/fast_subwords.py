@@ -63,8 +63,6 @@ import numpy as np
 
 from ..variants import WORD_ROW_STEP
 from .fast import _gradient, njit, noise_word, read_sentence, seed_state, table_sigmoid, window_bounds, window_words
-from .jit import prefetch_row
-from .sparse_delta import prefetch_copies
 
 
 class PrivateRows:
@@ -219,20 +217,6 @@ def merge_private(table, local, slot, lo, hi):
             slot[k, r] = -1
 
 
-@njit(cache=True, nogil=True, inline="always")
-def prefetch_center(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, w, outs, n_out):
-    """Ask for the rows :func:`center_update` will read for center ``w``: its own input row, its
-    n-gram rows and the output rows ``outs[:n_out]`` (this thread's copies where it has them,
-    else the tables' rows, which a first touch copies)."""
-    if s0.shape[0] > 0 and s0[w] >= 0:
-        prefetch_row(l0, s0[w])
-    else:
-        prefetch_row(syn0, w)
-    a, b = off[w], off[w + 1]
-    prefetch_copies(ngr, ln, sn, sub[a:b], b - a)
-    prefetch_copies(syn1, l1, s1, outs, n_out)
-
-
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias_idx, window, negative,
                          alpha0, alpha1, seed, max_sentence, track_every, l0, l1, ln, s0, s1, sn, n_touched):
@@ -244,18 +228,12 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
     Returns (loss_sum, loss_terms, pairs). ``l*``/``s*``: this thread's private rows of the input,
     output and n-gram tables (:class:`PrivateRows`: ``local[k]``, ``slot[k]``); empty ``s*``
     mean Hogwild updates of the shared tables.
-
-    Pipelined one center deep, as :func:`palabra2vec.training.fast.train_chunk`: a center's
-    window and noise words are drawn, and its rows prefetched (:func:`prefetch_center`), before
-    the previous center's step is taken, so their cache misses overlap that step. The draws
-    take no value from the tables: the draws and the steps are those of drawing each center
-    just before its step, in the same order (the same vectors).
     """
     D = syn0.shape[1]
     K = negative
     state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
-    outs = np.empty((2, 2 * window + K), np.int32)  # this center's outputs, and the pending one's
+    outs = np.empty(2 * window + K, np.int32)
     g = np.empty(2 * window + K, np.float32)
     x = np.empty(D, np.float32)
     e = np.empty(D, np.float32)
@@ -266,16 +244,12 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
     pairs = 0
     centers = 0
     pos = 0
-    cur = 0  # the buffer the next center is drawn into; 1 - cur holds the pending one
-    pending = False
-    p_w, p_m, p_alpha, p_track = 0, 0, np.float32(0.0), False  # the pending center's step
     while pos < n:
         pos, L, state = read_sentence(ids, pos, keep, state, sent, max_sentence)
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * min(pos, n) / n)
         for i in range(L):
             state, lo, hi = window_bounds(state, i, L, window)
-            o = outs[cur]
-            m = window_words(sent, i, lo, hi, o)
+            m = window_words(sent, i, lo, hi, outs)
             if m == 0:
                 continue
             for k in range(K):  # K noise words for the whole window, none of its words
@@ -283,26 +257,15 @@ def train_chunk_subwords(ids, syn0, syn1, ngr, off, sub, keep, alias_prob, alias
                     state, t = noise_word(state, alias_prob, alias_idx, sent[i])
                     clash = False
                     for j in range(m):
-                        clash |= o[j] == t
+                        clash |= outs[j] == t
                     if not clash:
                         break
-                o[m + k] = t
+                outs[m + k] = t
             track = track_every > 0 and centers % track_every == 0
             centers += 1
-            prefetch_center(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, sent[i], o, m + K)
-            if pending:  # the previous center's step, while those rows arrive
-                loss += center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
-                                      p_w, outs[1 - cur], p_m, K, p_alpha, g, x, rout, e, p_track, True)
-                if p_track:
-                    loss_terms += p_m * (K + 1)  # the per-pair terms the weighted loss stands for
-                pairs += p_m
-            pending = True
-            p_w, p_m, p_alpha, p_track = sent[i], m, alpha, track
-            cur = 1 - cur
-    if pending:
-        loss += center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
-                              p_w, outs[1 - cur], p_m, K, p_alpha, g, x, rout, e, p_track, True)
-        if p_track:
-            loss_terms += p_m * (K + 1)
-        pairs += p_m
+            loss += center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
+                                  sent[i], outs, m, K, alpha, g, x, rout, e, track, True)
+            if track:
+                loss_terms += m * (K + 1)  # the per-pair terms the weighted loss stands for
+            pairs += m
     return loss, loss_terms, pairs
