@@ -1,6 +1,6 @@
 """Where the time and memory of ``palabra2vec train`` go, phase by phase, in one process.
 
-    .venv/bin/python benchmarks/profile_phases.py FILE [--threads 2] [--epochs 5]
+    .venv/bin/python benchmarks/profile_phases.py FILE [--threads 2] [--epochs 5] [--subwords]
 
 FILE is a pre-tokenized corpus (one sentence per line; compare_gensim.py writes one to
 /tmp/palabra2vec-bench/). Runs the CLI's steps (``Word2Vec.train`` as ``palabra2vec train``
@@ -47,6 +47,7 @@ def main() -> None:
     p.add_argument("file")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--subwords", action="store_true", help="fastText subwords (n-grams 3-6, 2,000,000 buckets)")
     a = p.parse_args()
     print("| phase | s | RSS MB | anon MB | file MB | peak MB |\n|---|---:|---:|---:|---:|---:|")
     t = T0
@@ -63,7 +64,9 @@ def main() -> None:
     from palabra2vec.word2vec import Word2Vec
     t = report("import palabra2vec and its CLI", t)
     cfg = TrainConfig(tokenizer="whitespace", threads=a.threads, epochs=a.epochs, backend="fast", sample=1e-4,
-                      subsample_formula="word2vec").validate()
+                      subsample_formula="word2vec",
+                      **({"subwords": True, "min_n": 3, "max_n": 6, "buckets": 2_000_000} if a.subwords else {})
+                      ).validate()
     vocab, enc = encode_corpus(Corpus([a.file], "whitespace", max_sentence_length=cfg.max_sentence_length), cfg.min_count)
     t = report(f"read+count+encode ({enc.raw_words / 1e6:.1f}M words)", t)
     return_free_memory()
