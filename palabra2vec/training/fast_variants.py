@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, seed_state, window_bounds, window_words
+from .fast import (_gradient, njit, noise_word, ns_gradient, ns_gradient_table, read_sentence, seed_state, table_sigmoid,
+                   window_bounds, window_words)
 from .sparse_delta import gather_copy, gather_sparse, prefetch_copies, scatter_copy, scatter_sparse
 from .stiff_merge import add_stiffness, squared_norms
 
@@ -50,10 +51,24 @@ def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
+def score_gradient(f, positive, alpha, track, table):
+    """``alpha * (label - sigmoid(f))`` (label 1 for ``positive``) and, when ``track``, the
+    exact BCE term -log sigmoid(+-f). With ``table`` the sigmoid is word2vec.c's 1000-bin
+    lookup (:func:`.fast.table_sigmoid`, off by at most 0.0025), as :func:`.fast.ns_gradient_table`
+    takes it; else ``exp`` (:func:`.fast._gradient`, which the tests compare with autograd)."""
+    if not table:
+        return _gradient(f, positive, alpha, track)
+    g = ((np.float32(1.0) if positive else np.float32(0.0)) - table_sigmoid(f)) * alpha
+    term = _gradient(f, positive, alpha, True)[1] if track else 0.0
+    return g, term
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track, table):
     """Hierarchical softmax: for inputs ``rin[:m]`` and the path's nodes ``rnode[:n_nodes]``
     with branches ``code``, ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))``
-    (word2vec.c; Morin & Bengio 2005). Returns the summed -log P(branch) when ``track``."""
+    (word2vec.c; Morin & Bengio 2005; the sigmoid looked up when ``table``). Returns the
+    summed -log P(branch) when ``track``."""
     D = rin.shape[1]
     loss = 0.0
     for a in range(m):
@@ -61,13 +76,13 @@ def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
             f = np.float32(0.0)
             for d in range(D):
                 f += rin[a, d] * rnode[j, d]
-            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+            g[a, j], term = score_gradient(f, code[j] == 0, alpha, track, table)
             loss += term
     return loss
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
+def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track, table):
     """Skip-gram's hierarchical softmax in word2vec.c's order: for each input a in turn,
     ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))`` for every node j of the
     path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
@@ -75,7 +90,8 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
     scores of one input are independent (each node appears once on a path), so they are all
     taken before its updates, as word2vec.c's interleaved loop would give them; input a + 1's
     score against node j is taken in the same pass as node j's step for input a (one pass
-    over the node instead of two). Returns the summed loss when ``track``."""
+    over the node instead of two). The sigmoid is looked up when ``table``. Returns the summed
+    loss when ``track``."""
     D = rin.shape[1]
     loss = 0.0
     if m == 0:
@@ -87,7 +103,7 @@ def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
         g[0, j] = f
     for a in range(m):
         for j in range(n_nodes):  # g[a] holds input a's scores: now its gradients
-            g[a, j], term = _gradient(g[a, j], code[j] == 0, alpha, track)
+            g[a, j], term = score_gradient(g[a, j], code[j] == 0, alpha, track, table)
             loss += term
         for d in range(D):
             e[a, d] = np.float32(0.0)
@@ -168,7 +184,7 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
 def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
-                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track):
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track, table):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
@@ -179,7 +195,8 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``stiff`` (the
     same three, each empty or one float per compact delta row) collects the rows' stiffness
     for :mod:`.stiff_merge`. ``bufs`` are the
-    work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
+    work arrays (:func:`work_buffers`). ``table``: every score's sigmoid from word2vec.c's table
+    (training), else exact (the tests' comparison with autograd). Returns the summed loss if ``track``. (Tuples keep
     the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
     syn0, syn1, nodes = tables
     d0, d1, dn = deltas
@@ -195,14 +212,17 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     loss = 0.0
     if n_out > 0:
         gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
-        loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
+        if table:
+            loss += ns_gradient_table(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
+        else:
+            loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)
     if n_path > 0:
         gather_sparse(nodes, dn, slotn, path, n_path, rnode)  # (L, D)
         if cbow:
-            loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
+            loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track, table)  # gh: (1, L)
         else:
             rnode0[:n_path] = rnode[:n_path]
-            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, gh, esg, track)  # esg: (m, D)
+            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, gh, esg, track, table)  # esg: (m, D)
             for j in range(n_path):  # rnode: the nodes after the m steps -> their step
                 for d in range(rnode.shape[1]):
                     rnode[j, d] -= rnode0[j, d]
@@ -308,7 +328,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
                 n_path = lengths[p_row] if hs else 0
                 loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx[p], p_m,
                                        outs[p], n_out, points[p_row], codes[p_row], n_path, cbow, cbow_mean,
-                                       p_alpha, bufs, stiff, p_track)
+                                       p_alpha, bufs, stiff, p_track, True)
                 if p_track:
                     loss_terms += (1 if cbow else p_m) * (n_out + n_path)
                 pairs += p_m
