@@ -29,7 +29,7 @@ def _toy(seed, B=13, D=5):
     return offsets, ids, {k: v.astype(np.float32) for k, v in tables.items()}
 
 
-def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, hs, private):
+def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, hs, private, table=False):
     """One :func:`subword_variant_update` on copies of ``tables``: on the tables (Hogwild) or on
     thread 1's private rows of 2, merged afterwards."""
     from palabra2vec.training.fast_backend import lazy_zeros
@@ -59,7 +59,7 @@ def _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, cbow_mean, alpha, 
     loss = subword_variant_update(tuple(t[n] for n in names), priv, slots, counts, offsets, ids, tree.codes,
                                   tree.points, tree.lengths, w, np.asarray(ctx, np.int32), len(ctx),
                                   np.asarray(outs, np.int32), K, cbow, cbow_mean, np.float32(alpha), g, x, rout, e,
-                                  True)
+                                  True, table)
     if private:
         for n in names:
             np.testing.assert_array_equal(t[n], tables[n] if t[n].shape[0] else t[n])  # waiting for the merge
@@ -166,6 +166,81 @@ def test_cbow_step_matches_autograd(seed, K, hs, cbow_mean, private):
     for name, p in net.tables().items():
         np.testing.assert_allclose(t[name], p.detach().numpy(), atol=2e-6, err_msg=name)
     assert not np.array_equal(t["ngrams"], tables["ngrams"])
+
+
+def _table_bounds(tables, offsets, ids, tree, w, ctx, outs, K, cbow, alpha, hs):
+    """Elementwise bounds on |table step - exact step| per table (as test_fast_variants'
+    ``_table_bounds``): each g is within tol = alpha * 0.0025 (times a noise word's weight m)
+    of the exact one, plus, for skip-gram's paths walked one after another, alpha / 4 times the
+    score's difference |x| . dN carried by the nodes an earlier path moved. Returns (bounds,
+    bound on the loss's difference)."""
+    tol = alpha * 0.0025
+    t = {k: v.astype(np.float64) for k, v in tables.items()}
+    bound = {k: np.zeros_like(v) for k, v in t.items()}
+
+    def rows(c):  # the word's own row and its n-gram rows
+        return [("input", c)] + [("ngrams", int(g)) for g in ids[offsets[c]:offsets[c + 1]]]
+
+    if cbow:
+        bag = [r for c in ctx for r in rows(c)]
+        x = sum(np.abs(t[n][r]) for n, r in bag) / len(bag)  # |the hidden vector| (the bag's mean)
+        path = tree.points[w, :tree.lengths[w]] if hs else []
+        e = tol * (sum(np.abs(t["output"][o]) for o in outs) if K else 0) + tol * sum(np.abs(t["hs_nodes"][p]) for p in path)
+        for n, r in bag:
+            bound[n][r] += e
+        for o in outs if K else []:
+            bound["output"][o] += tol * x
+        for p in path:
+            bound["hs_nodes"][p] += tol * x
+        return bound, 0.0
+    center = rows(w)
+    x = np.abs(sum(t[n][r] for n, r in center)) / len(center)
+    e = np.zeros_like(x)
+    m = len(ctx)
+    for i, o in enumerate(outs if K else []):
+        wt = 1.0 if i < m else float(m)
+        bound["output"][o] += tol * wt * x
+        e += tol * wt * np.abs(t["output"][o])
+    loss = 0.0
+    if hs:
+        A, dN = np.abs(t["hs_nodes"]), np.zeros_like(t["hs_nodes"])
+        for c in ctx:
+            for p in tree.points[c, :tree.lengths[c]]:
+                df = x @ dN[p]
+                loss += df
+                dg = tol + alpha / 4 * df
+                e += dg * A[p] + alpha * dN[p]
+                dN[p] += dg * x
+                A[p] += alpha * x
+        bound["hs_nodes"] += dN
+    for n, r in center:
+        bound[n][r] += e
+    return bound, loss
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("K,hs", [(0, True), (2, True), (2, False)])
+@pytest.mark.parametrize("cbow", [False, True])
+def test_step_with_the_sigmoid_table_stays_near_the_exact_step(seed, K, hs, cbow):
+    """Training looks every score's sigmoid up in word2vec.c's table: each table's step stays
+    within :func:`_table_bounds` of the exact step (which equals autograd, above)."""
+    offsets, ids, tables = _toy(seed)
+    tables["input"] *= 12  # scores past +-6 too, where the table saturates
+    tables["ngrams"] *= 12
+    rng = np.random.default_rng(90 + seed)
+    V = len(WORDS)
+    w, alpha = int(rng.integers(V)), 0.1
+    ctx = [int(c) for c in rng.integers(0, V, 3)]
+    ctx[1] = ctx[0]
+    outs = ([w] if cbow else list(ctx)) + [int(c) for c in rng.integers(0, V, K)]
+    exact, loss_exact, tree = _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, True, alpha, hs, False)
+    table, loss_table, _ = _kernel_step(tables, offsets, ids, w, ctx, outs, K, cbow, True, alpha, hs, False, table=True)
+    bound, loss_bound = _table_bounds(tables, offsets, ids, tree, w, ctx, outs, K, cbow, alpha, hs)
+    for name in tables:
+        if table[name].shape[0]:
+            assert (np.abs(table[name] - exact[name]) <= bound[name] + 1e-5).all(), name
+    assert any(not np.array_equal(table[n], exact[n]) for n in tables)  # the table did change the step
+    assert abs(loss_table - loss_exact) <= loss_bound + 1e-5 * loss_exact
 
 
 VARIANTS = [dict(hs=True, negative=0), dict(hs=True), dict(model="cbow", alpha=0.05),

@@ -71,7 +71,7 @@ def _sequential_sg_step(tables, ctx, outs, tree, center, alpha):
     return want, loss
 
 
-def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
+def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha, table=False):
     got = {k: v.copy() for k, v in tables.items()}
     empty = np.zeros((0, D), np.float32)
     m, n_out = len(ctx), (len(outs) if "output" in tables else 0)
@@ -82,7 +82,7 @@ def _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
         (i32, i32, i32), (i32, i32, i32), np.zeros(3, np.int64), 1, 2,
         np.array(ctx, np.int32), m, np.array(outs, np.int32), n_out, tree.points[center], tree.codes[center],
         n_path, cbow, cbow_mean, np.float32(alpha), work_buffers(m, K + 1, tree.depth, D),
-        (np.zeros(0, np.float32),) * 3, True)
+        (np.zeros(0, np.float32),) * 3, True, table)
     return got, loss
 
 
@@ -113,6 +113,94 @@ def test_variant_update_matches_autograd(model, cbow_mean, negative, hs, seed):
         np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6, err_msg=name)
         assert not np.allclose(got[name], tables[name]), name  # the step moved every table
     assert loss == pytest.approx(want_loss, rel=1e-5)
+
+
+def test_hs_gradient_table_is_within_its_bound_for_both_branches():
+    """The HS scores' sigmoid from word2vec.c's table: each g within alpha * 0.0025 of the
+    exact one (0.0015 inside +-6), saturated outside, for code 0 and 1; the loss stays exact."""
+    from palabra2vec.training.fast_variants import hs_gradient
+
+    f = np.linspace(-9, 9, 2001, dtype=np.float32)
+    rin, rnode = f[:, None].copy(), np.ones((2, 1), np.float32)  # score = f
+    code, alpha = np.array([0, 1], np.int8), np.float32(0.5)
+    g_exact, g_table = np.empty((len(f), 2), np.float32), np.empty((len(f), 2), np.float32)
+    at = np.arange(2)
+    loss_exact = hs_gradient(rin, len(f), rnode, at, code, 2, alpha, g_exact, True, False)
+    loss_table = hs_gradient(rin, len(f), rnode, at, code, 2, alpha, g_table, True, True)
+    err = np.abs(g_table - g_exact)
+    assert err.max() <= alpha * 0.0025 + 1e-6 and err.max() > 0
+    assert err[np.abs(f) < 6].max() <= alpha * 0.0015 + 1e-6
+    assert (g_table[f >= 6, 0] == 0).all() and (g_table[f >= 6, 1] == -alpha).all()  # code 0: label 1
+    assert (g_table[f <= -6, 0] == alpha).all() and (g_table[f <= -6, 1] == 0).all()
+    assert loss_table == pytest.approx(loss_exact, rel=1e-6)
+
+
+def _table_bounds(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha):
+    """Elementwise bounds on |table step - exact step| of every table, from the sigmoid table's
+    error (at most 0.0025 per score, so tol = alpha * 0.0025 per g) and sigmoid's slope (at most
+    1/4). Skip-gram's HS steps are chained (each context word scores the nodes as the previous
+    ones left them), so the nodes' difference dN carries into the later scores:
+    |dg| <= tol + alpha / 4 * |x| . dN, and the input step e = sum_j g_j N_j differs by at most
+    sum_j |dg_j| |N_j| + alpha dN_j, with |N_j| <= |N_j before| + alpha sum of the earlier |x|.
+    Returns (bounds per table, bound on the loss's difference: each BCE term moves at most as
+    much as its score, |x| . dN)."""
+    tol = alpha * 0.0025
+    x = np.abs(tables["input"][ctx]).astype(np.float64)  # (m, D)
+    bound = {k: np.zeros(v.shape, np.float64) for k, v in tables.items()}
+    n_path = int(tree.lengths[center]) if "hs_nodes" in tables else 0
+    path = tree.points[center, :n_path]
+    nodes = np.abs(tables["hs_nodes"][path]).astype(np.float64) if n_path else np.zeros((0, D))  # (L, D)
+    u = np.abs(tables["output"][outs]).astype(np.float64) if "output" in tables else np.zeros((0, D))  # (1+K, D)
+    if cbow:
+        h = x.sum(0) / (len(ctx) if cbow_mean else 1)  # |hidden| bound
+        e = tol * (u.sum(0) + nodes.sum(0))
+        for c in ctx:
+            bound["input"][c] += e
+        for o in outs if "output" in tables else []:
+            bound["output"][o] += tol * h
+        for j, p in enumerate(path):
+            bound["hs_nodes"][p] += tol * h
+        return bound, 0.0
+    for o in outs if "output" in tables else []:  # negative sampling: from the rows before the step
+        bound["output"][o] += tol * x.sum(0)
+    for c in ctx:
+        bound["input"][c] += tol * u.sum(0)
+    dN = np.zeros_like(nodes)
+    loss = 0.0
+    for a, c in enumerate(ctx):
+        df = dN @ x[a]  # (L,): bound on the scores' difference
+        loss += df.sum()
+        dg = tol + alpha / 4 * df
+        bound["input"][c] += (dg[:, None] * nodes + alpha * dN).sum(0)
+        dN += dg[:, None] * x[a]
+        nodes += alpha * x[a]  # |N| after this input's step, in either run
+    for j, p in enumerate(path):
+        bound["hs_nodes"][p] += dN[j]
+    return bound, loss
+
+
+@pytest.mark.parametrize("model,cbow_mean,negative,hs", VARIANTS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_variant_update_with_the_sigmoid_table_stays_near_the_exact_step(model, cbow_mean, negative, hs, seed):
+    """Training looks every score's sigmoid up in word2vec.c's table: each table's step stays
+    within :func:`_table_bounds` of the exact step (which equals autograd, above); the loss is
+    still computed exactly (from scores that differ only after skip-gram's chained HS steps)."""
+    rng = np.random.default_rng(10 + seed)
+    tables = _tables(rng, negative, hs)
+    tables["input"] *= 4  # scores past +-6 too, where the table saturates
+    tree = build_huffman(COUNTS)
+    ctx = rng.integers(0, V, int(rng.integers(2, 6))).tolist()
+    ctx.append(ctx[0])
+    center = int(rng.integers(0, V))
+    outs = [center] + rng.integers(0, V, K).tolist()
+    alpha, cbow = 0.3, model == "cbow"
+    exact, loss_exact = _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha)
+    table, loss_table = _kernel_step(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha, table=True)
+    bound, loss_bound = _table_bounds(tables, cbow, cbow_mean, ctx, outs, tree, center, alpha)
+    for name in tables:
+        assert (np.abs(table[name] - exact[name]) <= bound[name] + 1e-5).all(), name
+    assert any(not np.array_equal(table[n], exact[n]) for n in tables)  # the table did change the step
+    assert abs(loss_table - loss_exact) <= loss_bound + 1e-5 * loss_exact  # exact but for skip-gram's chained HS
 
 
 def test_cbow_mean_steps_every_context_row_by_the_hidden_error():
@@ -177,8 +265,8 @@ def test_train_chunk_variant_touches_only_seen_rows(cbow, negative, hs):
 
 @pytest.mark.parametrize("cbow,negative,hs", [(False, 0, True), (True, 2, True)])
 def test_deltas_hold_the_step_and_list_their_rows(cbow, negative, hs):
-    """Deterministic rounds: the tables stay; the input and output rows' private copies hold
-    exactly the Hogwild rows, the HS nodes' deltas exactly the Hogwild step."""
+    """Deterministic rounds: the tables stay; the private copies of the input and output rows
+    and of the HS nodes hold the Hogwild rows."""
     chunk = _chunk([[0, 1, 2, 3], [4, 1, 0]])
     _, hogwild, _, _, _ = _train(chunk, cbow, negative, hs)
     before, after, d, counts, _ = _train(chunk, cbow, negative, hs, deltas=True)
@@ -194,8 +282,5 @@ def test_deltas_hold_the_step_and_list_their_rows(cbow, negative, hs):
         assert sorted(rows) == sorted(np.flatnonzero(np.abs(hogwild[name] - before[name]).sum(axis=1) > 0).tolist())
         # one sentence at a time sees its own earlier updates through its rows: same as Hogwild
         dense = before[name].copy()
-        if name == "hs_nodes":  # a delta: the step
-            dense[rows] += delta[:n]
-        else:  # a private copy: the row after the step
-            dense[rows] = delta[:n]
-        np.testing.assert_allclose(dense, hogwild[name], rtol=1e-5, atol=1e-6)
+        dense[rows] = delta[:n]  # a private copy: the row after the steps
+        np.testing.assert_array_equal(dense, hogwild[name])

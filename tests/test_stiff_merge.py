@@ -1,5 +1,5 @@
 """Merging deterministic rounds by stiffness (training/stiff_merge.py): the stiffness a step
-adds, and the merge rule x0 + sum_k w_k delta_k against its formula."""
+adds, and the merge rule x0 + sum_k w_k delta_k (delta_k: thread k's copy - x0) against its formula."""
 
 from __future__ import annotations
 
@@ -40,25 +40,27 @@ def test_stiffness_is_the_trace_of_the_steps_jacobian(positive_first):
     add_stiffness(empty, np.zeros(0, np.int32), rows, n, g, n_in, sq, positive_first, code, alpha)  # no delta: no-op
 
 
-def _slot(rows, deltas, stiffs, V=6):
+def _slot(x0, rows, deltas, stiffs):
+    """One thread's private copies: row r's copy is x0[r] + its change."""
+    V = x0.shape[0]
     slot = np.full(V, -1, np.int32)
     touched = np.zeros(V, np.int32)
-    delta = np.zeros((V, D), np.float32)
+    copy = np.zeros((V, D), np.float32)
     stiff = np.zeros(V, np.float32)
     for i, (r, dlt, st) in enumerate(zip(rows, deltas, stiffs)):
-        slot[r], touched[i], delta[i], stiff[i] = i, r, dlt, st
-    return delta, slot, touched, len(rows), stiff
+        slot[r], touched[i], copy[i], stiff[i] = i, r, x0[r] + dlt, st
+    return copy, slot, touched, len(rows), stiff
 
 
 def _merge(table, slots, kappa, ranges=((0, -1),)):
     pull = np.zeros(table.shape[0], np.float64)
+    copies, slot, touched, n, stiffs = (tuple(s[i] for s in slots) for i in range(5))
     for lo, hi in ranges:
-        for delta, slot, touched, n, stiff in slots:
-            add_pull(pull, stiff, touched, n, kappa, lo, hi)
-        for delta, slot, touched, n, stiff in slots:
-            merge_weighted(table, delta, slot, touched, n, stiff, pull, kappa, lo, hi)
-        for delta, slot, touched, n, stiff in slots:
-            clear_pull(pull, touched, n, lo, hi)
+        for copy, sl, rows, k, stiff in slots:
+            add_pull(pull, stiff, rows, k, kappa, lo, hi)
+        merge_weighted(table, copies, slot, touched, np.array(n, np.int64), stiffs, pull, kappa, lo, hi)
+        for copy, sl, rows, k, stiff in slots:
+            clear_pull(pull, rows, k, lo, hi)
     return pull
 
 
@@ -69,16 +71,16 @@ def test_merge_sums_light_rows_and_averages_stiff_ones(ranges):
     d = rng.normal(0, 1, (8, D)).astype(np.float32)
     kappa = 2.0
     # row 0: slot 0 only (stiff); row 1: both, never stiff; row 3: both, very stiff; row 4: both, in between
-    a = _slot([0, 1, 3, 4], [d[0], d[1], d[2], d[3]], [50.0, 0.0, 1e4, 1.0])
-    b = _slot([4, 3, 1], [d[4], d[5], d[6]], [3.0, 1e4, 0.0])
+    a = _slot(x0, [0, 1, 3, 4], [d[0], d[1], d[2], d[3]], [50.0, 0.0, 1e4, 1.0])
+    b = _slot(x0, [4, 3, 1], [d[4], d[5], d[6]], [3.0, 1e4, 0.0])
     table = x0.copy()
     pull = _merge(table, [a, b], kappa, ranges)
-    np.testing.assert_array_equal(table[0], x0[0] + d[0])  # one thread: the plain sum, bit for bit
-    np.testing.assert_array_equal(table[1], (x0[1] + d[1]) + d[6])  # no stiffness: the plain sum
+    np.testing.assert_array_equal(table[0], a[0][0])  # one thread: its copy, bit for bit
+    np.testing.assert_array_equal(table[1], a[0][1] + (b[0][2] - x0[1]))  # no stiffness: as merge_copies
     np.testing.assert_array_equal(table[[2, 5]], x0[[2, 5]])  # untouched
     np.testing.assert_allclose(table[3], x0[3] + (d[2] + d[5]) / 2, rtol=1e-5, atol=1e-6)  # the mean
     pa, pb = 1 - np.exp(-1.0 / kappa), 1 - np.exp(-3.0 / kappa)  # row 4: w_k = 1 / (1 + pull of the other)
     np.testing.assert_allclose(table[4], x0[4] + d[3] / (1 + pb) + d[4] / (1 + pa), rtol=1e-5, atol=1e-6)
-    for delta, slot, touched, n, stiff in (a, b):  # cleared for the next round
+    for copy, slot, touched, n, stiff in (a, b):  # cleared for the next round
         assert (slot == -1).all() and (stiff == 0).all()
     assert (pull == 0).all()

@@ -49,10 +49,8 @@ class _RowDelta:
     """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
     kernels: ``slot[r]`` is the compact row of ``delta`` holding this thread's private copy of
     row r (-1: none; :func:`palabra2vec.training.sparse_delta.scatter_copy`), merged by
-    :func:`palabra2vec.training.sparse_delta.merge_copies`, for the input and output tables;
-    for the HS nodes the compact row holds row r's update
-    (:func:`palabra2vec.training.sparse_delta.scatter_sparse`), merged by stiffness
-    (:mod:`.stiff_merge`). ``touched`` lists the rows in slot order. ``delta`` has room for
+    :func:`palabra2vec.training.sparse_delta.merge_copies` (the input and output tables) or by
+    stiffness (the HS nodes, :func:`.stiff_merge.merge_weighted`). ``touched`` lists the rows in slot order. ``delta`` has room for
     every row, as lazy zero pages: only the rows a round touches (about a third of the input
     table, nine tenths of the output one on corpus-es) become resident."""
 
@@ -241,7 +239,7 @@ class FastBackend:
         order). The input and output tables keep row copies: a row takes the copy of the first
         slot that touched it plus each later slot's copy minus the round's start
         (:func:`palabra2vec.training.sparse_delta.merge_copies`); the Huffman nodes add their
-        deltas weighted by stiffness (:mod:`.stiff_merge`); subwords merge their private rows
+        changes weighted by stiffness (:mod:`.stiff_merge`); subwords merge their private rows
         (:meth:`_end_round_subwords`)."""
         if self._private:
             return self._end_round_subwords(pool)
@@ -278,9 +276,10 @@ class FastBackend:
         for deltas, counts in self._slots:
             d = deltas[name]
             stiff_merge.add_pull(pull, d.stiff, d.touched, counts[k], self._kappa, lo, hi)
-        for deltas, counts in self._slots:
-            d = deltas[name]
-            stiff_merge.merge_weighted(table, d.delta, d.slot, d.touched, counts[k], d.stiff, pull, self._kappa, lo, hi)
+        slots = [(deltas[name], counts[k]) for deltas, counts in self._slots]
+        stiff_merge.merge_weighted(table, tuple(d.delta for d, _ in slots), tuple(d.slot for d, _ in slots),
+                                   tuple(d.touched for d, _ in slots), np.array([n for _, n in slots], np.int64),
+                                   tuple(d.stiff for d, _ in slots), pull, self._kappa, lo, hi)
         for deltas, counts in self._slots:
             d = deltas[name]
             stiff_merge.clear_pull(pull, d.touched, counts[k], lo, hi)

@@ -109,9 +109,9 @@ def train_chunk_cbow(ids, tables, private, slots, n_touched, off, sub, codes, po
             track = track_every > 0 and centers % track_every == 0
             centers += 1
             if K > 0:
-                loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track)
+                loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track, True)
             if hs:
-                loss += path_steps(x, nodes, lh, sh, n_touched, points[w], codes[w], lengths[w], alpha, e, track)
+                loss += path_steps(x, nodes, lh, sh, n_touched, points[w], codes[w], lengths[w], alpha, e, track, True)
             for p in range(lo, hi):  # the error to every row of the bag: pending, and in the sums
                 if p != i:
                     r = p % R

@@ -29,6 +29,9 @@ and the readable :class:`.variant_model.Word2VecNet`, it is not.) That per-cente
 reference; training runs :mod:`.fast_subword_cbow`, which reads and writes each sentence
 position's rows once instead of each center's whole bag.
 
+Every score's sigmoid in training comes from word2vec.c's 1000-bin table (the ``table`` flag,
+:func:`.fast_variants.score_gradient`, as the word-level kernels and gensim); the loss stays exact.
+
 Rows are read and written as :mod:`.fast_subwords` does: this thread's private copies in
 deterministic rounds (:func:`.fast_subwords.own_row`; the Huffman nodes too), merged after the
 round by :func:`.fast_subwords.merge_private` (each thread's change added, thread 0 first), the
@@ -43,8 +46,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, njit, noise_word, read_sentence, seed_state, window_bounds, window_words
+from .fast import njit, noise_word, read_sentence, seed_state, window_bounds, window_words
 from .fast_subwords import gather_mean, own_row, row_of, scatter_mean
+from .fast_variants import score_gradient
 from .jit import prefetch_row
 
 #: which count of ``n_touched`` each table's private rows use (input, output, ngrams as
@@ -53,10 +57,11 @@ N_COUNTS = 4
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def path_steps(x, nodes, lh, sh, n_touched, path, code, n_path, alpha, e, track):
+def path_steps(x, nodes, lh, sh, n_touched, path, code, n_path, alpha, e, track, table):
     """Hierarchical softmax of input ``x`` along one word's path ``path[:n_path]`` (branches
     ``code``), node by node: ``g = alpha (1 - code[j] - sigmoid(x . node))``, ``e += g node``
-    (the node before its step), ``node += g x``. Returns the summed -log P(branch) when ``track``."""
+    (the node before its step), ``node += g x``; the sigmoid from word2vec.c's table when ``table``
+    (:func:`.fast_variants.score_gradient`). Returns the summed -log P(branch) when ``track``."""
     D = x.shape[0]
     t = lh if sh.shape[0] > 0 else nodes
     loss = 0.0
@@ -65,7 +70,7 @@ def path_steps(x, nodes, lh, sh, n_touched, path, code, n_path, alpha, e, track)
         f = np.float32(0.0)
         for d in range(D):
             f += x[d] * t[i, d]
-        g, term = _gradient(f, code[j] == 0, alpha, track)
+        g, term = score_gradient(f, code[j] == 0, alpha, track, table)
         loss += term
         for d in range(D):
             e[d] += g * t[i, d]
@@ -86,10 +91,11 @@ def prefetch_path(nodes, lh, sh, path, n_path):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def ns_window(x, syn1, l1, s1, n_touched, outs, m, K, weight, alpha, g, rout, e, track):
+def ns_window(x, syn1, l1, s1, n_touched, outs, m, K, weight, alpha, g, rout, e, track, table):
     """Negative sampling of input ``x`` against ``outs[:m]`` (label 1) and ``outs[m:m+K]``
     (label 0, gradient and loss weighted by ``weight``), all from the rows before the step:
-    ``output[o] += g[o] x``, ``e += sum_o g[o] output[o]``. Returns the summed loss when ``track``."""
+    ``output[o] += g[o] x``, ``e += sum_o g[o] output[o]``; the sigmoid from word2vec.c's table
+    when ``table``. Returns the summed loss when ``track``."""
     D = x.shape[0]
     n_out = m + K
     t1 = l1 if s1.shape[0] > 0 else syn1
@@ -102,7 +108,7 @@ def ns_window(x, syn1, l1, s1, n_touched, outs, m, K, weight, alpha, g, rout, e,
         f = np.float32(0.0)
         for d in range(D):
             f += x[d] * rout[o, d]
-        g[o], term = _gradient(f, o < m, alpha, track)
+        g[o], term = score_gradient(f, o < m, alpha, track, table)
         if o >= m:
             g[o] *= weight
             term *= weight
@@ -161,14 +167,15 @@ def scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e):
 
 @njit(cache=True, nogil=True, fastmath=True)
 def subword_variant_update(tables, private, slots, n_touched, off, sub, codes, points, lengths,
-                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track):
+                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track, table):
     """One step of center ``w`` with window words ``ctx[:m]``. ``tables``: (input, output,
     ngrams, hs_nodes) (output empty without negative sampling, hs_nodes empty without
     hierarchical softmax); ``private``/``slots``: this thread's private rows of the same four
     (empty slots: Hogwild).
     Skip-gram: ``outs[:m]`` are the window words and ``outs[m:m+K]`` K noise words shared by
     the window (weighted by m); CBOW: ``outs[0]`` is w and ``outs[1:1+K]`` its noise words.
-    Returns the summed loss when ``track``."""
+    ``table``: every score's sigmoid from word2vec.c's table (training), else exact (the tests'
+    comparison with autograd). Returns the summed loss when ``track``."""
     syn0, syn1, ngr, nodes = tables
     l0, l1, ln, lh = private
     s0, s1, sn, sh = slots
@@ -180,22 +187,22 @@ def subword_variant_update(tables, private, slots, n_touched, off, sub, codes, p
     if cbow:
         gather_bag(syn0, l0, s0, ngr, ln, sn, n_touched, ctx, m, off, sub, cbow_mean, x)  # x: (D,) hidden
         if K > 0:
-            loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track)
+            loss += ns_window(x, syn1, l1, s1, n_touched, outs, 1, K, np.float32(1.0), alpha, g, rout, e, track, table)
         if hs:
-            loss += path_steps(x, nodes, lh, sh, n_touched, points[w], codes[w], lengths[w], alpha, e, track)
+            loss += path_steps(x, nodes, lh, sh, n_touched, points[w], codes[w], lengths[w], alpha, e, track, table)
         scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e)  # every row of the bag += e
         return loss
     if hs:
         prefetch_path(nodes, lh, sh, points[ctx[0]], lengths[ctx[0]])
     gather_mean(syn0, l0, s0, ngr, ln, sn, n_touched, w, off, sub, x)  # x: (D,) the center's input
     if K > 0:
-        loss += ns_window(x, syn1, l1, s1, n_touched, outs, m, K, np.float32(m), alpha, g, rout, e, track)
+        loss += ns_window(x, syn1, l1, s1, n_touched, outs, m, K, np.float32(m), alpha, g, rout, e, track, table)
     if hs:
         for j in range(m):  # each window word's path, the nodes as the words before left them
             c = ctx[j]
             if j + 1 < m:  # the next path's rows, while this one is walked
                 prefetch_path(nodes, lh, sh, points[ctx[j + 1]], lengths[ctx[j + 1]])
-            loss += path_steps(x, nodes, lh, sh, n_touched, points[c], codes[c], lengths[c], alpha, e, track)
+            loss += path_steps(x, nodes, lh, sh, n_touched, points[c], codes[c], lengths[c], alpha, e, track, table)
     scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, 1.0)  # the whole of e to each of the N rows
     return loss
 
@@ -257,7 +264,7 @@ def train_chunk_subword_variant(ids, tables, private, slots, n_touched, off, sub
             track = track_every > 0 and centers % track_every == 0
             centers += 1
             loss += subword_variant_update(tables, private, slots, n_touched, off, sub, codes, points, lengths,
-                                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track)
+                                           w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track, True)
             if track:
                 if K > 0:
                     loss_terms += n_pos * (K + 1)

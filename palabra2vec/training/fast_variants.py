@@ -3,7 +3,7 @@
 Skip-gram with negative sampling alone keeps :func:`palabra2vec.training.fast.train_chunk`
 (bit for bit); every other combination of model (``sg`` | ``cbow``) and loss (negative
 sampling, hierarchical softmax, or both) trains here, with the same subsampling, window
-draws, negatives, learning-rate schedule and thread schemes (Hogwild or per-thread deltas).
+draws, negatives, learning-rate schedule and thread schemes (Hogwild or per-thread row copies).
 
 One step, for a center w with context words c_1..c_m (word2vec.c, ``TrainModelThread``):
 
@@ -26,20 +26,26 @@ after another, each scoring the nodes as the context words before it left them
 HogBatch does for negative sampling, learned worse: benchmarks/RESULTS.md). Both losses at
 once add both gradients to the inputs.
 
-Deterministic threads keep private copies of the input and output rows they touch in a round
+Deterministic threads keep private copies of the rows they touch in a round
 (:func:`.sparse_delta.gather_copy`/``scatter_copy``, as skip-gram + NS: one row read per access
 instead of the table's row plus a pending delta), merged after the round by
-:func:`.sparse_delta.merge_copies`; the HS nodes keep sparse deltas (the step alone), and the
-steps also add up each node's stiffness, by which the round's merge weighs the threads'
-updates of the nodes every thread moved a lot (:mod:`.stiff_merge`).
+:func:`.sparse_delta.merge_copies`; the HS nodes' steps work on their rows in place (the
+table's in Hogwild, the private copies otherwise: :func:`own_rows`; no gathered copy, no
+scatter), and add up each node's stiffness, by which the round's merge weighs the threads'
+changes of the nodes every thread moved a lot (:func:`.stiff_merge.merge_weighted`).
+
+Every score's sigmoid comes from word2vec.c's 1000-bin table over [-6, 6) (the ``table``
+flag; :func:`.fast.table_sigmoid`, as the skip-gram + NS kernel and gensim take it: one load
+instead of an ``exp``, at most 0.0025 off); the loss, every 8th center, stays exact.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .fast import _gradient, njit, noise_word, ns_gradient, read_sentence, seed_state, window_bounds, window_words
-from .sparse_delta import gather_copy, gather_sparse, prefetch_copies, scatter_copy, scatter_sparse
+from .fast import (_gradient, njit, noise_word, ns_gradient, ns_gradient_table, read_sentence, seed_state, table_sigmoid,
+                   window_bounds, window_words)
+from .sparse_delta import gather_copy, prefetch_copies, scatter_copy
 from .stiff_merge import add_stiffness, squared_norms
 
 
@@ -50,72 +56,129 @@ def no_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hs_gradient(rin, m, rnode, code, n_nodes, alpha, g, track):
-    """Hierarchical softmax: for inputs ``rin[:m]`` and the path's nodes ``rnode[:n_nodes]``
-    with branches ``code``, ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))``
-    (word2vec.c; Morin & Bengio 2005). Returns the summed -log P(branch) when ``track``."""
+def score_gradient(f, positive, alpha, track, table):
+    """``alpha * (label - sigmoid(f))`` (label 1 for ``positive``) and, when ``track``, the
+    exact BCE term -log sigmoid(+-f). With ``table`` the sigmoid is word2vec.c's 1000-bin
+    lookup (:func:`.fast.table_sigmoid`, off by at most 0.0025), as :func:`.fast.ns_gradient_table`
+    takes it; else ``exp`` (:func:`.fast._gradient`, which the tests compare with autograd)."""
+    if not table:
+        return _gradient(f, positive, alpha, track)
+    g = ((np.float32(1.0) if positive else np.float32(0.0)) - table_sigmoid(f)) * alpha
+    term = _gradient(f, positive, alpha, True)[1] if track else 0.0
+    return g, term
+
+
+@njit(cache=True, nogil=True, inline="always")
+def own_rows(table, copy, slot, touched, n_touched, which, rows, n, at):
+    """Where this thread reads and writes each row ``rows[j]``, j < n: row ``at[j]`` of the
+    returned array, which is the table itself (Hogwild, empty ``slot``) or this thread's
+    private copies (deterministic rounds: ``copy[slot[r]]``, copied from the table at the
+    row's first touch in the round and listed in ``touched``, count ``n_touched[which]``;
+    :func:`.sparse_delta.scatter_copy`'s scheme). The HS steps then work on the rows in place."""
+    if slot.shape[0] == 0:
+        for j in range(n):
+            at[j] = rows[j]
+        return table
+    D = table.shape[1]
+    for j in range(n):
+        r = rows[j]
+        s = slot[r]
+        if s < 0:
+            s = n_touched[which]
+            slot[r] = s
+            touched[s] = r
+            n_touched[which] += 1
+            for d in range(D):
+                copy[s, d] = table[r, d]
+        at[j] = s
+    return copy
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hs_gradient(rin, m, nodes, at, code, n_nodes, alpha, g, track, table):
+    """Hierarchical softmax: for inputs ``rin[:m]`` and the path's nodes ``nodes[at[:n_nodes]]``
+    with branches ``code``, ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . node_j))``
+    (word2vec.c; Morin & Bengio 2005; the sigmoid looked up when ``table``). Returns the
+    summed -log P(branch) when ``track``."""
     D = rin.shape[1]
     loss = 0.0
     for a in range(m):
         for j in range(n_nodes):
+            r = at[j]
             f = np.float32(0.0)
             for d in range(D):
-                f += rin[a, d] * rnode[j, d]
-            g[a, j], term = _gradient(f, code[j] == 0, alpha, track)
+                f += rin[a, d] * nodes[r, d]
+            g[a, j], term = score_gradient(f, code[j] == 0, alpha, track, table)
             loss += term
     return loss
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hs_context_steps(rin, m, rnode, code, n_nodes, alpha, g, e, track):
-    """Skip-gram's hierarchical softmax in word2vec.c's order: for each input a in turn,
-    ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . rnode[j]))`` for every node j of the
-    path, then ``e[a] = sum_j g[a, j] * rnode[j]`` (input a's step, applied by the caller)
-    and ``rnode[j] += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
+def hs_hidden_steps(nodes, at, n_nodes, gh, h, e):
+    """CBOW's node steps, word2vec.c's loop: for each node j of the path, ``e[0] += gh[0, j]
+    node_j`` (the hidden error, from the node before its step), then ``node_j += gh[0, j] h[0]``,
+    one pass over each node row ``nodes[at[j]]``."""
+    D = h.shape[1]
+    for j in range(n_nodes):
+        r = at[j]
+        c = gh[0, j]
+        for d in range(D):
+            e[0, d] += c * nodes[r, d]
+            nodes[r, d] += c * h[0, d]
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def hs_context_steps(rin, m, nodes, at, code, n_nodes, alpha, g, e, track, table):
+    """Skip-gram's hierarchical softmax in word2vec.c's order, on the node rows
+    ``nodes[at[:n_nodes]]`` in place: for each input a in turn,
+    ``g[a, j] = alpha * (1 - code[j] - sigmoid(rin[a] . node_j))`` for every node j of the
+    path, then ``e[a] = sum_j g[a, j] * node_j`` (input a's step, applied by the caller)
+    and ``node_j += g[a, j] * rin[a]`` (the nodes as the next input sees them). The L
     scores of one input are independent (each node appears once on a path), so they are all
     taken before its updates, as word2vec.c's interleaved loop would give them; input a + 1's
     score against node j is taken in the same pass as node j's step for input a (one pass
-    over the node instead of two). Returns the summed loss when ``track``."""
+    over the node instead of two). The sigmoid is looked up when ``table``. Returns the summed
+    loss when ``track``."""
     D = rin.shape[1]
     loss = 0.0
     if m == 0:
         return loss
     for j in range(n_nodes):  # the first input's scores; each later input's come with the updates
+        r = at[j]
         f = np.float32(0.0)
         for d in range(D):
-            f += rin[0, d] * rnode[j, d]
+            f += rin[0, d] * nodes[r, d]
         g[0, j] = f
     for a in range(m):
         for j in range(n_nodes):  # g[a] holds input a's scores: now its gradients
-            g[a, j], term = _gradient(g[a, j], code[j] == 0, alpha, track)
+            g[a, j], term = score_gradient(g[a, j], code[j] == 0, alpha, track, table)
             loss += term
         for d in range(D):
             e[a, d] = np.float32(0.0)
         nxt = a + 1
         for j in range(n_nodes):
+            r = at[j]
             c = g[a, j]
             if nxt < m:  # one pass over node j: its step, and the next input's score against it
                 f = np.float32(0.0)
                 for d in range(D):
-                    e[a, d] += c * rnode[j, d]
-                    x = rnode[j, d] + c * rin[a, d]
-                    rnode[j, d] = x
+                    e[a, d] += c * nodes[r, d]
+                    x = nodes[r, d] + c * rin[a, d]
+                    nodes[r, d] = x
                     f += x * rin[nxt, d]
                 g[nxt, j] = f
             else:
                 for d in range(D):
-                    e[a, d] += c * rnode[j, d]
-                    rnode[j, d] += c * rin[a, d]
+                    e[a, d] += c * nodes[r, d]
+                    nodes[r, d] += c * rin[a, d]
     return loss
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scatter_rows(target, slot, touched, n_touched, which, rows, n, src, base, copies):
+def scatter_rows(target, slot, touched, n_touched, which, rows, n, src, base):
     """``target[rows[i]] += src[i]`` for i < n. With a ``slot`` (deterministic rounds) a row's
-    first touch takes the thread's next compact row, listed in ``touched``: set to ``base[i]``
-    (the row before the step) when ``copies`` (the input and output tables' private copies,
-    :func:`.sparse_delta.scatter_copy`), else to 0 (the HS nodes' deltas,
-    :func:`.sparse_delta.scatter_sparse`)."""
+    first touch takes the thread's next private copy, listed in ``touched``, set to ``base[i]``
+    (the row before the step; :func:`.sparse_delta.scatter_copy`)."""
     D = target.shape[1]
     sparse = slot.shape[0] > 0
     for i in range(n):
@@ -128,7 +191,7 @@ def scatter_rows(target, slot, touched, n_touched, which, rows, n, src, base, co
                 touched[s] = r
                 n_touched[which] += 1
                 for d in range(D):
-                    target[s, d] = base[i, d] if copies else np.float32(0.0)
+                    target[s, d] = base[i, d]
             r = s
         for d in range(D):
             target[r, d] += src[i, d]
@@ -150,9 +213,9 @@ def cbow_hidden(rin, m, mean, h):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
-    """``e[0] = sum_o g[0, o] rout[o] + sum_j gh[0, j] rnode[j]``: the gradient step of CBOW's
-    hidden vector, which every context row receives."""
+def hidden_error(g, rout, n_out, e):
+    """``e[0] = sum_o g[0, o] rout[o]``: negative sampling's part of the gradient step of CBOW's
+    hidden vector, which every context row receives (:func:`hs_hidden_steps` adds the nodes')."""
     D = rout.shape[1]
     for d in range(D):
         e[0, d] = np.float32(0.0)
@@ -160,32 +223,30 @@ def hidden_error(g, rout, n_out, gh, rnode, n_nodes, e):
         c = g[0, o]
         for d in range(D):
             e[0, d] += c * rout[o, d]
-    for j in range(n_nodes):
-        c = gh[0, j]
-        for d in range(D):
-            e[0, d] += c * rnode[j, d]
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
-                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track):
+def variant_update(tables, copies, slots, touched, n_touched, which1, whichn, ctx, m, outs, n_out,
+                   path, code, n_path, cbow, cbow_mean, alpha, bufs, stiff, track, table):
     """One SGD step of any variant for the context ``ctx[:m]`` of one center: negative sampling
     against ``outs[:n_out]`` (center first; n_out = 0 without it) and hierarchical softmax
     along ``path[:n_path]`` with branches ``code`` (n_path = 0 without it).
 
     ``tables`` is (input, output, hs_nodes); updates go into them, or into this thread's
-    ``deltas`` (the same three, :mod:`.sparse_delta`: row r's private copy (input, output) or
-    pending update (hs_nodes) in ``delta[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
-    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). ``stiff`` (the
-    same three, each empty or one float per compact delta row) collects the rows' stiffness
-    for :mod:`.stiff_merge`. ``bufs`` are the
-    work arrays (:func:`work_buffers`). Returns the summed loss if ``track``. (Tuples keep
-    the call under 30 arguments, which Numba needs to inline it into the work-item loop.)"""
+    private row copies ``copies`` (the same three, :mod:`.sparse_delta`: row r's copy in
+    ``copy[slot[r]]``, rows listed in ``touched``; empty ``slots`` when not kept;
+    ``which1``/``whichn``: the output's and nodes' counts in ``n_touched``). The HS steps work
+    on the node rows in place (:func:`own_rows`). ``stiff`` (the same three, each empty or one
+    float per private row) collects the rows' stiffness for :mod:`.stiff_merge`. ``bufs`` are
+    the work arrays (:func:`work_buffers`). ``table``: every score's sigmoid from word2vec.c's
+    table (training), else exact (the tests' comparison with autograd). Returns the summed
+    loss if ``track``. (Tuples keep the call under 30 arguments, which Numba needs to inline
+    it into the work-item loop.)"""
     syn0, syn1, nodes = tables
-    d0, d1, dn = deltas
+    d0, d1, dn = copies
     slot0, slot1, slotn = slots
     touched0, touched1, touchedn = touched
-    g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq = bufs
+    g, gh, rin, rout, at, h, e, esg, ones, sq = bufs
     _st0, st1, stn = stiff
     gather_copy(syn0, d0, slot0, ctx, m, rin)  # (m, D): this thread's copies, or the table's rows
     src, n_in = rin, m
@@ -195,58 +256,50 @@ def variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ct
     loss = 0.0
     if n_out > 0:
         gather_copy(syn1, d1, slot1, outs, n_out, rout)  # (1+K, D)
-        loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
-    if n_path > 0:
-        gather_sparse(nodes, dn, slotn, path, n_path, rnode)  # (L, D)
-        if cbow:
-            loss += hs_gradient(src, n_in, rnode, code, n_path, alpha, gh, track)  # gh: (1, L)
+        if table:
+            loss += ns_gradient_table(src, n_in, rout, n_out, alpha, g, track)  # g: (n_in, 1+K)
         else:
-            rnode0[:n_path] = rnode[:n_path]
-            loss += hs_context_steps(rin, m, rnode, code, n_path, alpha, gh, esg, track)  # esg: (m, D)
-            for j in range(n_path):  # rnode: the nodes after the m steps -> their step
-                for d in range(rnode.shape[1]):
-                    rnode[j, d] -= rnode0[j, d]
+            loss += ns_gradient(src, n_in, rout, n_out, alpha, g, track)
+    tn = own_rows(nodes, dn, slotn, touchedn, n_touched, whichn, path, n_path, at)  # node j: tn[at[j]]
+    if cbow:
+        loss += hs_gradient(src, n_in, tn, at, code, n_path, alpha, gh, track, table)  # gh: (1, L)
+    else:  # the nodes step in place, context word after context word
+        loss += hs_context_steps(rin, m, tn, at, code, n_path, alpha, gh, esg, track, table)  # esg: (m, D)
     t0 = d0 if slot0.shape[0] > 0 else syn0
     t1 = d1 if slot1.shape[0] > 0 else syn1
-    tn = dn if slotn.shape[0] > 0 else nodes
     scatter_copy(t1, slot1, touched1, n_touched, which1, outs, n_out, g.T, src, n_in, rout)  # output step
     if st1.shape[0] > 0 or stn.shape[0] > 0:
         squared_norms(src, n_in, sq)
         if st1.shape[0] > 0:
             add_stiffness(st1, slot1, outs, n_out, g, n_in, sq, True, code, alpha)
-    if cbow:
-        scatter_sparse(tn, slotn, touchedn, n_touched, whichn, path, n_path, gh.T, src, n_in)  # node step
         if stn.shape[0] > 0:
             add_stiffness(stn, slotn, path, n_path, gh, n_in, sq, False, code, alpha)
-        hidden_error(g, rout, n_out, gh, rnode, n_path, e)  # (1, D)
+    if cbow:
+        hidden_error(g, rout, n_out, e)  # (1, D)
+        hs_hidden_steps(tn, at, n_path, gh, h, e)  # e += the nodes' part; node step
         scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, ones, e, 1, rin)  # every context row += e
     else:
-        scatter_rows(tn, slotn, touchedn, n_touched, whichn, path, n_path, rnode, rnode, False)  # node step
-        if stn.shape[0] > 0:
-            add_stiffness(stn, slotn, path, n_path, gh, m, sq, False, code, alpha)
         scatter_copy(t0, slot0, touched0, n_touched, 0, ctx, m, g, rout, n_out, rin)
         if n_path > 0:
-            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg, rin, True)
+            scatter_rows(t0, slot0, touched0, n_touched, 0, ctx, m, esg, rin)
     return loss
 
 
 @njit(cache=True, nogil=True)
 def work_buffers(max_inputs, n_out, depth, D):
     """The work arrays of :func:`variant_update` for up to ``max_inputs`` context words,
-    ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, rnode, rnode0, h, e,
-    esg, ones, sq)."""
+    ``n_out`` outputs and paths of ``depth`` nodes: (g, gh, rin, rout, at, h, e, esg, ones, sq)."""
     g = np.empty((max_inputs, max(n_out, 1)), np.float32)
     gh = np.empty((max_inputs, max(depth, 1)), np.float32)
     rin = np.empty((max_inputs, D), np.float32)
     rout = np.empty((max(n_out, 1), D), np.float32)
-    rnode = np.empty((max(depth, 1), D), np.float32)
-    rnode0 = np.empty((max(depth, 1), D), np.float32)
+    at = np.empty(max(depth, 1), np.int64)
     h = np.empty((1, D), np.float32)
     e = np.empty((1, D), np.float32)
     esg = np.empty((max_inputs, D), np.float32)
     ones = np.ones((max_inputs, 1), np.float32)
     sq = np.empty(max_inputs, np.float32)
-    return g, gh, rin, rout, rnode, rnode0, h, e, esg, ones, sq
+    return g, gh, rin, rout, at, h, e, esg, ones, sq
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -270,7 +323,7 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     n_out = negative + 1 if negative > 0 else 0
     outs = np.empty((2, max(n_out, 1)), np.int32)  # center, then K negatives: this one, the pending one
     bufs = work_buffers(2 * window, n_out, depth, D)
-    tables, deltas = (syn0, syn1, nodes), (d0, d1, dn)
+    tables, copies = (syn0, syn1, nodes), (d0, d1, dn)
     slots, touched = (slot0, slot1, slotn), (touched0, touched1, touchedn)
     stiff = (st0, st1, stn)
     n = ids.shape[0]
@@ -306,9 +359,9 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
             if pending:  # the previous center's step, while those rows arrive
                 p = 1 - cur
                 n_path = lengths[p_row] if hs else 0
-                loss += variant_update(tables, deltas, slots, touched, n_touched, which1, whichn, ctx[p], p_m,
+                loss += variant_update(tables, copies, slots, touched, n_touched, which1, whichn, ctx[p], p_m,
                                        outs[p], n_out, points[p_row], codes[p_row], n_path, cbow, cbow_mean,
-                                       p_alpha, bufs, stiff, p_track)
+                                       p_alpha, bufs, stiff, p_track, True)
                 if p_track:
                     loss_terms += (1 if cbow else p_m) * (n_out + n_path)
                 pairs += p_m

@@ -1,7 +1,8 @@
 """Merging deterministic rounds without overshooting the rows every thread moves a lot.
 
 In a deterministic round (:mod:`.sparse_delta`) T threads start from the same table x0 and
-each adds its own pending update delta_k; the merge adds them all up, x0 + sum_k delta_k.
+each changes its private copy of a row by delta_k; the plain merge adds the changes up,
+x0 + sum_k delta_k.
 That is what sequential training gives for a row few steps touch (each step moves it a
 little, the moves add up), but not for a row that every step touches, such as the top nodes
 of hierarchical softmax's Huffman tree: each thread's thousands of steps pull it all the way
@@ -44,7 +45,7 @@ def add_stiffness(stiff, slot, rows, n, g, n_in, sq, positive_first, code, alpha
     """``stiff[slot[rows[j]]] += sum_a alpha * s (1 - s) * sq[a]`` for j < n, a < n_in, with
     s = sigmoid(score) recovered from ``g[a, j] = alpha (label - s)`` and ``sq[a]`` the
     squared norm of input a. Labels: 1 - ``code[j]`` (hierarchical softmax), or 1 for j = 0
-    and 0 after it (``positive_first``: negative sampling). Nothing without a delta."""
+    and 0 after it (``positive_first``: negative sampling). Nothing without private rows."""
     if slot.shape[0] == 0:
         return
     inv = np.float32(1.0) / alpha
@@ -83,23 +84,46 @@ def add_pull(pull, stiff, touched, n, kappa, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def merge_weighted(table, delta, slot, touched, n, stiff, pull, kappa, lo, hi):
-    """Second pass, per slot in slot order: ``table[r] += w delta[i]`` with ``w = 1 / (1 +
-    pull[r] - (1 - q))``, q = exp(-stiff[i] / kappa), for this slot's rows in ``[lo, hi)``;
-    clears their slots and stiffness (``pull`` is cleared by :func:`clear_pull`)."""
+def merge_weighted(table, copies, slots, touched, counts, stiffs, pull, kappa, lo, hi):
+    """Second pass: the T threads' private row copies (tuples ``copies``, ``slots``,
+    ``touched``, ``stiffs`` and ``counts``, as :func:`.sparse_delta.merge_copies` takes them)
+    into ``table`` rows in ``[lo, hi)`` (all when ``hi < 0``), one pass per thread: row r,
+    x0 at the round's start, becomes ``x0 + sum_k w_k (copy_k[r] - x0)`` over the threads k
+    that touched it, in thread order, ``w_k = 1 / (1 + pull[r] - (1 - q_k))``, q_k =
+    exp(-stiff_k / kappa); a term with w_k = 1 is the copy itself for the first thread (as
+    merge_copies: a row one thread touched lightly becomes its copy exactly). Clears the
+    slots and stiffness (``pull`` is cleared by :func:`clear_pull`)."""
     D = table.shape[1]
     if hi < 0:
         hi = table.shape[0]
-    for i in range(n):
-        r = touched[i]
-        if r < lo or r >= hi:
-            continue
-        own = 1.0 - np.exp(-stiff[i] / kappa)
-        w = np.float32(1.0 / (1.0 + pull[r] - own))
-        for d in range(D):
-            table[r, d] += w * delta[i, d]
-        slot[r] = -1
-        stiff[i] = 0.0
+    start = np.empty(D, table.dtype)
+    T = len(copies)
+    for k in range(T):
+        copy, slot, rows, stiff = copies[k], slots[k], touched[k], stiffs[k]
+        for i in range(counts[k]):
+            r = rows[i]
+            if r < lo or r >= hi or slot[r] < 0:  # outside the range, or merged by an earlier thread
+                continue
+            w = np.float32(1.0 / (1.0 + pull[r] - (1.0 - np.exp(-stiff[i] / kappa))))
+            for d in range(D):
+                start[d] = table[r, d]
+            if w == np.float32(1.0):
+                for d in range(D):
+                    table[r, d] = copy[i, d]
+            else:
+                for d in range(D):
+                    table[r, d] = start[d] + w * (copy[i, d] - start[d])
+            slot[r] = -1
+            stiff[i] = 0.0
+            for j in range(k + 1, T):
+                s = slots[j][r]
+                if s >= 0:
+                    later = copies[j]
+                    wj = np.float32(1.0 / (1.0 + pull[r] - (1.0 - np.exp(-stiffs[j][s] / kappa))))
+                    for d in range(D):
+                        table[r, d] += wj * (later[s, d] - start[d])
+                    slots[j][r] = -1
+                    stiffs[j][s] = 0.0
 
 
 @njit(cache=True, nogil=True)
