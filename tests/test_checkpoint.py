@@ -105,6 +105,44 @@ def test_finished_run_leaves_no_checkpoint_but_a_stopped_one_does(tmp_path):
     assert (tmp_path / "b" / CHECKPOINT).is_file()
 
 
+def test_epoch_end_checkpoints_wait_for_epoch_end_after(tmp_path):
+    """``epoch_end_after``: an epoch's end is checkpointed only when the last checkpoint (or
+    the start) is that old; 0 (the Python default) checkpoints every epoch end."""
+    cfg = TrainConfig(min_count=1, epochs=3, threads=1, vector_size=8, chunk_words=1024)
+    every_end = Checkpointer(tmp_path / "a", every=1e9, keep_when_done=True)
+    Word2Vec.train(_sentences(4000), cfg, callbacks=[every_end], progress=False)
+    assert every_end.saved == 3
+    patient = Checkpointer(tmp_path / "b", every=1e9, keep_when_done=True, epoch_end_after=3600.0)
+    Word2Vec.train(_sentences(4000), cfg, callbacks=[patient], progress=False)
+    assert patient.saved == 0 and not (tmp_path / "b" / CHECKPOINT).exists()
+    stopped = Checkpointer(tmp_path / "c", every=1e9, epoch_end_after=3600.0)  # a stop still saves
+    Word2Vec.train(_sentences(4000), cfg, callbacks=[stopped, _StopAt(2, 1)], progress=False)
+    assert stopped.saved == 1 and (tmp_path / "c" / CHECKPOINT).is_file()
+
+
+@pytest.mark.parametrize("every, want", [("5m", 60.0), ("1h", 60.0), ("30s", 0.0)])
+def test_cli_checkpoints_epoch_ends_a_minute_apart(tmp_path, monkeypatch, every, want):
+    """The command line skips epoch-end checkpoints less than a minute after the last one,
+    unless --checkpoint-every asks for checkpoints more often than that."""
+    import palabra2vec.training.checkpoint as ck
+    from palabra2vec.cli import main
+
+    made = []
+
+    class Spy(ck.Checkpointer):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            made.append(self)
+
+    monkeypatch.setattr(ck, "Checkpointer", Spy)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in _sentences(4000)) + "\n")
+    assert main(["train", str(corpus), "-o", str(tmp_path / "m"), "-q", "--no-plot", "--epochs", "3",
+                     "--min-count", "1", "--vector-size", "8", "--threads", "1", "--checkpoint-every", every]) in (0, None)
+    assert len(made) == 1 and made[0].epoch_end_after == want
+    assert made[0].saved == (3 if want == 0.0 else 0)  # the run takes well under a minute
+
+
 def test_timed_checkpoint_with_threads_is_taken_when_quiescent(tmp_path):
     """With 2 threads the checkpoint waits for in-flight items: its position counts every
     word already in the tables (words_done is the sum of whole items)."""

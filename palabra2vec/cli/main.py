@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(t, exclude=CORPUS_FIELDS)
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.add_argument("--checkpoint-every", default="5m", metavar="DURATION",
-                   help="checkpoint into the model directory this often, and at every epoch end "
-                        "(30s, 5m, 1h; default %(default)s)")
+                   help="checkpoint into the model directory this often, and at the end of each epoch "
+                        "that ends a minute or more after the last checkpoint (every epoch end when "
+                        "DURATION is under a minute) (30s, 5m, 1h; default %(default)s)")
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run whose checkpoint is in --output")
     t.add_argument("--sync-every", type=_positive_int, default=200_000, metavar="WORDS",
@@ -195,7 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     from ..locking import LOCK_NAME
-    from ..training.checkpoint import CHECKPOINT, Checkpointer, has_checkpoint, parse_duration
+    from ..training.checkpoint import CHECKPOINT, CLI_EPOCH_END_AFTER, Checkpointer, has_checkpoint, parse_duration
     from ..training.guards import DivergenceError
     from ..word2vec import Word2Vec
 
@@ -225,7 +226,10 @@ def _train_locked(args: argparse.Namespace, out: Path, created: bool) -> int:
     t0 = time.perf_counter()
     corpus = args.corpus or None
     stopper = _StopOnSignal()
-    checkpointer = Checkpointer(out, every=every, keep_when_done=True)  # removed below, once the model is saved
+    # removed below, once the model is saved. Epoch ends: those a minute after the last checkpoint
+    # (short epochs do not each stop to write one), every one with --checkpoint-every under a minute
+    checkpointer = Checkpointer(out, every=every, keep_when_done=True,
+                                epoch_end_after=CLI_EPOCH_END_AFTER if every >= CLI_EPOCH_END_AFTER else 0.0)
     stopper.install()
     try:
         phrased = phrased_training_corpus(args, config)  # train --phrases: join phrases first

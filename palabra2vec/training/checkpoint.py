@@ -43,6 +43,10 @@ FORMAT = "palabra2vec-checkpoint"
 FORMAT_VERSION = 1
 #: Default time between checkpoints (``--checkpoint-every``).
 DEFAULT_EVERY = "5m"
+#: The command line writes an epoch-end checkpoint only when the last one is at least this many
+#: seconds old (at every epoch end when ``--checkpoint-every`` is shorter): a checkpoint of a subword model of corpus-es
+#: (130 MB of tables) took 0.45 s, 6 % of a 7 s epoch (benchmarks/RESULTS.md, round 6).
+CLI_EPOCH_END_AFTER = 60.0
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*$", re.I)
 
@@ -201,15 +205,20 @@ def restore(trainer: Trainer, directory: str | os.PathLike[str]) -> dict[str, An
 
 
 class Checkpointer:
-    """Callback: checkpoint every ``every`` seconds (when quiescent), at each epoch end and
-    when training stops early. When training finishes, the checkpoint is removed (nothing
+    """Callback: checkpoint every ``every`` seconds (when quiescent), at each epoch end (only
+    those at least ``epoch_end_after`` seconds after the last checkpoint) and when training
+    stops early. When training finishes, the checkpoint is removed (nothing
     is left to resume) unless ``keep_when_done``: the command line keeps it until the model
     is saved."""
 
     def __init__(self, directory: str | os.PathLike[str], trainer: Trainer | None = None,
-                 every: float | str = DEFAULT_EVERY, keep_when_done: bool = False) -> None:
+                 every: float | str = DEFAULT_EVERY, keep_when_done: bool = False,
+                 epoch_end_after: float = 0.0) -> None:
         self.directory = Path(directory)
         self.keep_when_done = keep_when_done
+        #: an epoch's end is checkpointed only when the last checkpoint (or the start of
+        #: training) is at least this many seconds old; 0: at every epoch end
+        self.epoch_end_after = float(epoch_end_after)
         self.trainer = trainer  #: set by :meth:`attach` when the trainer is built later
         self.every = parse_duration(every) if isinstance(every, str) else float(every)
         self._last = time.monotonic()
@@ -235,7 +244,8 @@ class Checkpointer:
         self._save()
 
     def on_epoch_end(self, state: TrainState) -> None:
-        self._save()
+        if time.monotonic() - self._last >= self.epoch_end_after:
+            self._save()
 
     def on_train_end(self, state: TrainState) -> None:
         if state.stop:
