@@ -36,14 +36,15 @@ from .balance import balance_round, subword_costs
 
 log = logging.getLogger(__name__)
 
-#: Work-item size of CBOW and hierarchical softmax in deterministic rounds (skip-gram + NS
-#: grows its items up to 4x). Every HS step updates the top nodes of the Huffman tree, so
-#: summing the threads' updates of a round overshoots there; since those nodes merge by
-#: stiffness (stiff_merge.py) 64k-word rounds learn as well as 16k ones (corpus-es, seed 1,
-#: analogy / MSL / SemEval17: sg + HS 7.68 / 0.276 / 0.585 vs 7.59 / 0.271 / 0.587; CBOW + HS
-#: 6.01 / 0.257 / 0.527 vs 6.11 / 0.254 / 0.533, but 5.52 % analogies with 240k; CBOW + NS
-#: 8.06 / 0.225 / 0.524 vs 7.66 / 0.216 / 0.526), with a quarter of the rounds
-#: (benchmarks/RESULTS.md, round 4).
+#: Deterministic rounds' work items grow up to this many times ``config.chunk_words`` on large
+#: corpora (fewer rounds to merge; still >= 16 rounds an epoch). Word-level CBOW and HS kept
+#: 64k-word items until round 6 (staleness hurt them); since their HS nodes merge by stiffness
+#: (stiff_merge.py) and step in place, the longer rounds learn as well (corpus-es, seeds 1-3)
+#: with a quarter of the merges and first-touch copies (benchmarks/RESULTS.md, "Round 7").
+ROUND_GROWTH = 4
+
+#: Work-item size of subwords with CBOW or HS in deterministic rounds (not grown: their nodes
+#: merge summed, and 64k-word items learned as well as 16k ones, benchmarks/RESULTS.md round 4).
 VARIANT_ROUND_WORDS = 65536
 
 
@@ -208,10 +209,10 @@ class Trainer:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
-        if c.model != "sg" or c.hs:  # CBOW and HS: shorter rounds, see VARIANT_ROUND_WORDS
+        if c.subwords and (c.model != "sg" or c.hs):  # subword CBOW / HS: short rounds, see VARIANT_ROUND_WORDS
             size = min(c.chunk_words, VARIANT_ROUND_WORDS)
         else:
-            size = max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
+            size = max(c.chunk_words, min(ROUND_GROWTH * c.chunk_words, corpus.n_words // (16 * c.threads)))
         return even_rounds(corpus.n_ids, size, self.backend.threads)
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
