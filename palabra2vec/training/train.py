@@ -37,14 +37,16 @@ from .balance import balance_round, subword_costs
 log = logging.getLogger(__name__)
 
 #: Deterministic rounds' work items grow up to this many times ``config.chunk_words`` on large
-#: corpora (fewer rounds to merge; still >= 16 rounds an epoch). Word-level CBOW and HS kept
-#: 64k-word items until round 6 (staleness hurt them); since their HS nodes merge by stiffness
-#: (stiff_merge.py) and step in place, the longer rounds learn as well (corpus-es, seeds 1-3)
-#: with a quarter of the merges and first-touch copies (benchmarks/RESULTS.md, "Round 7").
+#: corpora (fewer rounds to merge, fewer first-touch copies; still >= 16 rounds an epoch):
+#: skip-gram and CBOW with negative sampling (CBOW + NS since round 6: analogies and SemEval17
+#: up, MSL level on corpus-es, seeds 1-3; benchmarks/RESULTS.md, "Round 6: longer deterministic rounds").
 ROUND_GROWTH = 4
 
-#: Work-item size of subwords with CBOW or HS in deterministic rounds (not grown: their nodes
-#: merge summed, and 64k-word items learned as well as 16k ones, benchmarks/RESULTS.md round 4).
+#: Work-item size of hierarchical softmax (any model) and of subword CBOW in deterministic
+#: rounds: not grown. Every HS step moves the top nodes of the Huffman tree, so a thread's
+#: round-long staleness costs HS most; even with the nodes merged by stiffness (stiff_merge.py)
+#: 4x items learned worse (corpus-es, seeds 1-3, MSL / SemEval17: CBOW + HS 0.234 / 0.505 vs
+#: 0.247 / 0.540, sg + HS 0.259 / 0.579 vs 0.263 / 0.595; benchmarks/RESULTS.md, "Round 6: longer deterministic rounds").
 VARIANT_ROUND_WORDS = 65536
 
 
@@ -202,14 +204,15 @@ class Trainer:
 
     def chunk_words(self, corpus: EncodedCorpus) -> int:
         """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
-        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch), then
+        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch; not
+        for HS or subword CBOW, at most ``VARIANT_ROUND_WORDS`` there), then
         evened out (:func:`even_rounds`) so that the epoch's last round keeps every thread busy."""
         c = self.config
         if self.backend.item_words:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
-        if c.subwords and (c.model != "sg" or c.hs):  # subword CBOW / HS: short rounds, see VARIANT_ROUND_WORDS
+        if c.hs or (c.subwords and c.model != "sg"):  # HS, subword CBOW: short rounds, see VARIANT_ROUND_WORDS
             size = min(c.chunk_words, VARIANT_ROUND_WORDS)
         else:
             size = max(c.chunk_words, min(ROUND_GROWTH * c.chunk_words, corpus.n_words // (16 * c.threads)))
