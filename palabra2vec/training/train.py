@@ -39,14 +39,19 @@ log = logging.getLogger(__name__)
 #: Deterministic rounds' work items grow up to this many times ``config.chunk_words`` on large
 #: corpora (fewer rounds to merge, fewer first-touch copies; still >= 16 rounds an epoch):
 #: skip-gram and CBOW with negative sampling (CBOW + NS since round 6: analogies and SemEval17
-#: up, MSL level on corpus-es, seeds 1-3; benchmarks/RESULTS.md, "Round 6: longer deterministic rounds").
+#: up, MSL level on corpus-es, seeds 1-3; benchmarks/RESULTS.md, "Round 6: longer
+#: deterministic rounds").
 ROUND_GROWTH = 4
 
-#: Work-item size of hierarchical softmax (any model) and of subword CBOW in deterministic
+#: The same for word-level skip-gram + HS: 2x learned as well as 64k-word items (corpus-es,
+#: seeds 1-3, analogy / MSL / SemEval17 7.88 / 0.266 / 0.590 vs 7.78 / 0.263 / 0.595), 4x
+#: worse on similarity (8.12 / 0.259 / 0.579).
+HS_ROUND_GROWTH = 2
+
+#: Work-item size of word-level CBOW + HS and of subwords with CBOW or HS in deterministic
 #: rounds: not grown. Every HS step moves the top nodes of the Huffman tree, so a thread's
 #: round-long staleness costs HS most; even with the nodes merged by stiffness (stiff_merge.py)
-#: 4x items learned worse (corpus-es, seeds 1-3, MSL / SemEval17: CBOW + HS 0.234 / 0.505 vs
-#: 0.247 / 0.540, sg + HS 0.259 / 0.579 vs 0.263 / 0.595; benchmarks/RESULTS.md, "Round 6: longer deterministic rounds").
+#: 4x items learned worse for CBOW + HS (MSL / SemEval17 0.234 / 0.505 vs 0.247 / 0.540).
 VARIANT_ROUND_WORDS = 65536
 
 
@@ -203,19 +208,20 @@ class Trainer:
         return c.alpha - (c.alpha - c.min_alpha) * frac
 
     def chunk_words(self, corpus: EncodedCorpus) -> int:
-        """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
-        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch; not
-        for HS or subword CBOW, at most ``VARIANT_ROUND_WORDS`` there), then
+        """Words per work item: ``config.chunk_words``, grown up to 4x (skip-gram + HS: 2x)
+        for deterministic threads on large corpora (fewer rounds to merge; still >= 16 rounds
+        an epoch; CBOW + HS and subword CBOW / HS: at most ``VARIANT_ROUND_WORDS``), then
         evened out (:func:`even_rounds`) so that the epoch's last round keeps every thread busy."""
         c = self.config
         if self.backend.item_words:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
-        if c.hs or (c.subwords and c.model != "sg"):  # HS, subword CBOW: short rounds, see VARIANT_ROUND_WORDS
+        if (c.subwords and (c.model != "sg" or c.hs)) or (c.model == "cbow" and c.hs):  # see VARIANT_ROUND_WORDS
             size = min(c.chunk_words, VARIANT_ROUND_WORDS)
         else:
-            size = max(c.chunk_words, min(ROUND_GROWTH * c.chunk_words, corpus.n_words // (16 * c.threads)))
+            growth = HS_ROUND_GROWTH if c.hs else ROUND_GROWTH
+            size = max(c.chunk_words, min(growth * c.chunk_words, corpus.n_words // (16 * c.threads)))
         return even_rounds(corpus.n_ids, size, self.backend.threads)
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
