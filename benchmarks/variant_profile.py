@@ -61,13 +61,18 @@ def main() -> None:
     p.add_argument("corpus")
     p.add_argument("specs", nargs="+")
     p.add_argument("--reps", type=int, default=2)
+    p.add_argument("--round-words", type=int, default=None,
+                   help="words per work item in deterministic rounds (default: the trainer's choice)")
+    p.add_argument("--hogwild", choices=("both", "no", "yes"), default="both", help="which thread schemes to time")
     a = p.parse_args()
+    if a.round_words:
+        Trainer.chunk_words = lambda self, encoded: a.round_words
     base = TrainConfig(tokenizer="whitespace", threads=2, epochs=1, min_count=5).resolve()
     vocab, encoded = encode_corpus(as_corpus(a.corpus, base), base.min_count, None)
     print(f"{encoded.n_words:,} ids, {len(vocab):,} words")
     for spec in a.specs:
         kw = json.loads(spec)
-        for hog in (False, True):
+        for hog in {"both": (False, True), "no": (False,), "yes": (True,)}[a.hogwild]:
             config = TrainConfig(**{"tokenizer": "whitespace", "threads": 2, "epochs": 1, **kw, "hogwild": hog})
             runs = [one_epoch(vocab, encoded, config) for _ in range(a.reps + 1)][1:]
             k, m, n = min(runs, key=lambda r: r[0] + r[1])

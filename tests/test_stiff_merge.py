@@ -58,7 +58,7 @@ def _merge(table, slots, kappa, ranges=((0, -1),)):
     for lo, hi in ranges:
         for copy, sl, rows, k, stiff in slots:
             add_pull(pull, stiff, rows, k, kappa, lo, hi)
-        merge_weighted(table, copies, slot, touched, np.array(n, np.int64), stiffs, pull, kappa, lo, hi)
+        merge_weighted(table, copies, slot, touched, np.array(n, np.int64), stiffs, pull, lo, hi)
         for copy, sl, rows, k, stiff in slots:
             clear_pull(pull, rows, k, lo, hi)
     return pull

@@ -179,3 +179,30 @@ def test_even_rounds_cuts_a_multiple_of_threads_items(tmp_path, n_ids, size, thr
         assert got == size  # already even: unchanged
     elif n_ids >= threads:
         assert len(chunks) % threads == 0 and len(chunks) >= plain
+
+
+@pytest.mark.parametrize("variant,grows", [({}, 4), ({"model": "cbow"}, 4), ({"hs": True, "negative": 0}, 2),
+                                           ({"model": "cbow", "hs": True}, False),
+                                           ({"subwords": True, "model": "cbow"}, False),
+                                           ({"subwords": True, "hs": True}, False), ({"subwords": True}, 4)])
+def test_deterministic_work_items_grow_on_large_corpora(variant, grows):
+    """Deterministic rounds' items grow up to ROUND_GROWTH (NS) or HS_ROUND_GROWTH (skip-gram +
+    HS) x chunk_words, >= 16 rounds an epoch; CBOW + HS and subword CBOW / HS keep VARIANT_ROUND_WORDS."""
+    from types import SimpleNamespace
+
+    from palabra2vec.text.vocab import Vocab
+    from palabra2vec.training.train import HS_ROUND_GROWTH, ROUND_GROWTH, VARIANT_ROUND_WORDS
+
+    vocab = Vocab([f"w{i}" for i in range(50)], np.arange(100, 50, -1))
+    cfg = TrainConfig(min_count=1, vector_size=8, threads=2, backend="fast", chunk_words=65536, **variant)
+    trainer = Trainer(vocab, cfg, progress=False)
+    assert trainer.backend.deterministic
+    n = 64 * 65536  # ids with room for 4x items: 64 * 65536 / (16 * 2) = 2 x 65536 per item
+    big = SimpleNamespace(n_words=n, n_ids=n)
+    huge = SimpleNamespace(n_words=1000 * 65536, n_ids=1000 * 65536)
+    assert (HS_ROUND_GROWTH, ROUND_GROWTH) == (2, 4)
+    if grows:
+        assert trainer.chunk_words(big) == 2 * 65536  # 16 rounds of two items
+        assert trainer.chunk_words(huge) == grows * 65536
+    else:
+        assert trainer.chunk_words(big) == trainer.chunk_words(huge) == VARIANT_ROUND_WORDS

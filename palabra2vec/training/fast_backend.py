@@ -279,7 +279,7 @@ class FastBackend:
         slots = [(deltas[name], counts[k]) for deltas, counts in self._slots]
         stiff_merge.merge_weighted(table, tuple(d.delta for d, _ in slots), tuple(d.slot for d, _ in slots),
                                    tuple(d.touched for d, _ in slots), np.array([n for _, n in slots], np.int64),
-                                   tuple(d.stiff for d, _ in slots), pull, self._kappa, lo, hi)
+                                   tuple(d.stiff for d, _ in slots), pull, lo, hi)
         for deltas, counts in self._slots:
             d = deltas[name]
             stiff_merge.clear_pull(pull, d.touched, counts[k], lo, hi)

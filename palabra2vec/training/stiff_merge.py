@@ -73,24 +73,28 @@ def squared_norms(rin, n, sq):
 
 @njit(cache=True, nogil=True)
 def add_pull(pull, stiff, touched, n, kappa, lo, hi):
-    """First pass of the merge, per slot: ``pull[r] += 1 - exp(-stiff / kappa)`` for this
-    slot's rows r in ``[lo, hi)`` (all when ``hi < 0``)."""
+    """First pass of the merge, per slot: p = 1 - exp(-stiff / kappa) (rounded to float32)
+    replaces the row's stiffness in ``stiff`` and ``pull[r] += p``, for this slot's rows r in
+    ``[lo, hi)`` (all when ``hi < 0``); :func:`merge_weighted` reads p back (one exp per row
+    and thread, not two)."""
     if hi < 0:
         hi = pull.shape[0]
     for i in range(n):
         r = touched[i]
         if lo <= r < hi:
-            pull[r] += 1.0 - np.exp(-stiff[i] / kappa)
+            p = np.float32(1.0 - np.exp(-stiff[i] / kappa))
+            stiff[i] = p
+            pull[r] += p
 
 
 @njit(cache=True, nogil=True)
-def merge_weighted(table, copies, slots, touched, counts, stiffs, pull, kappa, lo, hi):
+def merge_weighted(table, copies, slots, touched, counts, stiffs, pull, lo, hi):
     """Second pass: the T threads' private row copies (tuples ``copies``, ``slots``,
     ``touched``, ``stiffs`` and ``counts``, as :func:`.sparse_delta.merge_copies` takes them)
     into ``table`` rows in ``[lo, hi)`` (all when ``hi < 0``), one pass per thread: row r,
     x0 at the round's start, becomes ``x0 + sum_k w_k (copy_k[r] - x0)`` over the threads k
     that touched it, in thread order, ``w_k = 1 / (1 + pull[r] - (1 - q_k))``, q_k =
-    exp(-stiff_k / kappa); a term with w_k = 1 is the copy itself for the first thread (as
+    exp(-stiff_k / kappa) (``stiffs`` hold 1 - q_k, written by :func:`add_pull`); a term with w_k = 1 is the copy itself for the first thread (as
     merge_copies: a row one thread touched lightly becomes its copy exactly). Clears the
     slots and stiffness (``pull`` is cleared by :func:`clear_pull`)."""
     D = table.shape[1]
@@ -104,7 +108,7 @@ def merge_weighted(table, copies, slots, touched, counts, stiffs, pull, kappa, l
             r = rows[i]
             if r < lo or r >= hi or slot[r] < 0:  # outside the range, or merged by an earlier thread
                 continue
-            w = np.float32(1.0 / (1.0 + pull[r] - (1.0 - np.exp(-stiff[i] / kappa))))
+            w = np.float32(1.0 / (1.0 + pull[r] - stiff[i]))
             for d in range(D):
                 start[d] = table[r, d]
             if w == np.float32(1.0):
@@ -119,7 +123,7 @@ def merge_weighted(table, copies, slots, touched, counts, stiffs, pull, kappa, l
                 s = slots[j][r]
                 if s >= 0:
                     later = copies[j]
-                    wj = np.float32(1.0 / (1.0 + pull[r] - (1.0 - np.exp(-stiffs[j][s] / kappa))))
+                    wj = np.float32(1.0 / (1.0 + pull[r] - stiffs[j][s]))
                     for d in range(D):
                         table[r, d] += wj * (later[s, d] - start[d])
                     slots[j][r] = -1

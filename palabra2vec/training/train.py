@@ -36,14 +36,22 @@ from .balance import balance_round, subword_costs
 
 log = logging.getLogger(__name__)
 
-#: Work-item size of CBOW and hierarchical softmax in deterministic rounds (skip-gram + NS
-#: grows its items up to 4x). Every HS step updates the top nodes of the Huffman tree, so
-#: summing the threads' updates of a round overshoots there; since those nodes merge by
-#: stiffness (stiff_merge.py) 64k-word rounds learn as well as 16k ones (corpus-es, seed 1,
-#: analogy / MSL / SemEval17: sg + HS 7.68 / 0.276 / 0.585 vs 7.59 / 0.271 / 0.587; CBOW + HS
-#: 6.01 / 0.257 / 0.527 vs 6.11 / 0.254 / 0.533, but 5.52 % analogies with 240k; CBOW + NS
-#: 8.06 / 0.225 / 0.524 vs 7.66 / 0.216 / 0.526), with a quarter of the rounds
-#: (benchmarks/RESULTS.md, round 4).
+#: Deterministic rounds' work items grow up to this many times ``config.chunk_words`` on large
+#: corpora (fewer rounds to merge, fewer first-touch copies; still >= 16 rounds an epoch):
+#: skip-gram and CBOW with negative sampling (CBOW + NS since round 6: analogies and SemEval17
+#: up, MSL level on corpus-es, seeds 1-3; benchmarks/RESULTS.md, "Round 6: longer
+#: deterministic rounds").
+ROUND_GROWTH = 4
+
+#: The same for word-level skip-gram + HS: 2x learned as well as 64k-word items (corpus-es,
+#: seeds 1-3, analogy / MSL / SemEval17 7.88 / 0.266 / 0.590 vs 7.78 / 0.263 / 0.595), 4x
+#: worse on similarity (8.12 / 0.259 / 0.579).
+HS_ROUND_GROWTH = 2
+
+#: Work-item size of word-level CBOW + HS and of subwords with CBOW or HS in deterministic
+#: rounds: not grown. Every HS step moves the top nodes of the Huffman tree, so a thread's
+#: round-long staleness costs HS most; even with the nodes merged by stiffness (stiff_merge.py)
+#: 4x items learned worse for CBOW + HS (MSL / SemEval17 0.234 / 0.505 vs 0.247 / 0.540).
 VARIANT_ROUND_WORDS = 65536
 
 
@@ -200,18 +208,20 @@ class Trainer:
         return c.alpha - (c.alpha - c.min_alpha) * frac
 
     def chunk_words(self, corpus: EncodedCorpus) -> int:
-        """Words per work item: ``config.chunk_words``, grown up to 4x for deterministic
-        threads on large corpora (fewer rounds to merge; still >= 16 rounds an epoch), then
+        """Words per work item: ``config.chunk_words``, grown up to 4x (skip-gram + HS: 2x)
+        for deterministic threads on large corpora (fewer rounds to merge; still >= 16 rounds
+        an epoch; CBOW + HS and subword CBOW / HS: at most ``VARIANT_ROUND_WORDS``), then
         evened out (:func:`even_rounds`) so that the epoch's last round keeps every thread busy."""
         c = self.config
         if self.backend.item_words:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
-        if c.model != "sg" or c.hs:  # CBOW and HS: shorter rounds, see VARIANT_ROUND_WORDS
+        if (c.subwords and (c.model != "sg" or c.hs)) or (c.model == "cbow" and c.hs):  # see VARIANT_ROUND_WORDS
             size = min(c.chunk_words, VARIANT_ROUND_WORDS)
         else:
-            size = max(c.chunk_words, min(4 * c.chunk_words, corpus.n_words // (16 * c.threads)))
+            growth = HS_ROUND_GROWTH if c.hs else ROUND_GROWTH
+            size = max(c.chunk_words, min(growth * c.chunk_words, corpus.n_words // (16 * c.threads)))
         return even_rounds(corpus.n_ids, size, self.backend.threads)
 
     def _items(self, corpus: EncodedCorpus, start_item: int = 0) -> Iterator[tuple[int, np.ndarray]]:
