@@ -212,10 +212,19 @@ def test_full_disk_while_saving_keeps_the_previous_model(model_dir, tiny_corpus,
 def test_full_disk_during_cli_training(model_dir, tiny_corpus, monkeypatch, capsys):
     before = load_model(model_dir)
     monkeypatch.setattr(os, "fsync", _enospc)
-    code, err = run(["train", tiny_corpus, "-o", model_dir, "--overwrite", "--min-count", "1", *FAST], capsys)
+    # --checkpoint-every under a minute: a checkpoint at every epoch end, so the disk fills in training
+    code, err = run(["train", tiny_corpus, "-o", model_dir, "--overwrite", "--min-count", "1", *FAST,
+                     "--checkpoint-every", "30s"], capsys)
     monkeypatch.undo()
     assert code == 1
     assert err == f"palabra2vec: error: cannot write the checkpoint in {model_dir}: No space left on device"
+    assert np.array_equal(load_model(model_dir).tables["input"], before.tables["input"])
+    # by default a short run writes no checkpoint: the disk is full when the model is saved
+    monkeypatch.setattr(os, "fsync", _enospc)
+    code, err = run(["train", tiny_corpus, "-o", model_dir, "--overwrite", "--min-count", "1", *FAST], capsys)
+    monkeypatch.undo()
+    assert code == 1
+    assert err == f"palabra2vec: error: cannot save the model to {model_dir}: No space left on device"
     assert np.array_equal(load_model(model_dir).tables["input"], before.tables["input"])
 
 
