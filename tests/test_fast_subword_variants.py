@@ -272,34 +272,6 @@ def test_fast_backend_trains_subword_variants_deterministically(tiny_corpus, var
     assert a.wv.has_vector("caballeros") and "caballeros" not in a.wv  # unknown word, from its n-grams
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("variant", [dict(hs=True), dict(model="cbow", hs=True, negative=0, alpha=0.05)])
-def test_stop_and_resume_is_exact(tmp_path, threads, variant):
-    """A checkpoint holds every table (hs_nodes and ngrams too): resuming gives the uninterrupted ones."""
-    from palabra2vec.training.checkpoint import Checkpointer
-    from palabra2vec.word2vec import Word2Vec
-
-    rng = np.random.default_rng(0)
-    vocab = ["sol", "soles", "luna", "lunas", "mar", "mares", "río", "ríos", "pan", "panes"]
-    sents = [list(rng.choice(vocab, size=int(rng.integers(3, 20)))) for _ in range(1200)]
-
-    class StopAt:
-        def on_chunk_end(self, st):
-            if st.epoch == 2 and st.item == 2:
-                st.stop = True
-
-    cfg = TrainConfig(subwords=True, min_count=1, epochs=3, threads=threads, vector_size=8, buckets=500,
-                      chunk_words=1024, sample=0.0, **variant)
-    full = Word2Vec.train(sents, cfg, progress=False)
-    part = Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9), StopAt()], progress=False)
-    assert part.info["stopped_early"]
-    resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
-    assert resumed.tables.keys() == full.tables.keys()
-    for name in full.tables:
-        np.testing.assert_array_equal(resumed.tables[name], full.tables[name])
-    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]
-
-
 @pytest.mark.parametrize("K,hs", [(3, False), (0, True), (3, True)])
 @pytest.mark.parametrize("cbow_mean", [True, False])
 def test_cbow_reads_each_position_once_with_the_per_center_steps(K, hs, cbow_mean):

@@ -425,9 +425,11 @@ def test_evaluate_scores_pairs_with_unknown_words_from_ngrams(tmp_path):
 
 
 @pytest.mark.skipif(not fast.AVAILABLE, reason="numba is not installed")
-@pytest.mark.parametrize("threads,hogwild", [(1, False), (2, False)])
-def test_stop_and_resume_with_subwords_is_exact(tmp_path, threads, hogwild):
-    """A checkpoint holds the n-gram table too; resuming gives the uninterrupted tables."""
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("variant", [{}, dict(hs=True), dict(model="cbow", hs=True, negative=0, alpha=0.05)])
+def test_stop_and_resume_with_subwords_is_exact(tmp_path, threads, variant):
+    """A checkpoint holds every table (ngrams, and hs_nodes with --hs); resuming gives the
+    uninterrupted tables, for skip-gram + NS and for the CBOW/HS kernels."""
     from palabra2vec.training.checkpoint import Checkpointer
     from palabra2vec.word2vec import Word2Vec
 
@@ -440,11 +442,13 @@ def test_stop_and_resume_with_subwords_is_exact(tmp_path, threads, hogwild):
             if st.epoch == 2 and st.item == 2:
                 st.stop = True
 
-    cfg = TrainConfig(subwords=True, min_count=1, epochs=3, threads=threads, hogwild=hogwild, vector_size=8,
-                      buckets=500, chunk_words=1024, sample=0.0)
+    cfg = TrainConfig(subwords=True, min_count=1, epochs=3, threads=threads, vector_size=8,
+                      buckets=500, chunk_words=1024, sample=0.0, **variant)
     full = Word2Vec.train(sents, cfg, progress=False)
     part = Word2Vec.train(sents, cfg, callbacks=[Checkpointer(tmp_path, every=1e9), StopAt()], progress=False)
     assert part.info["stopped_early"]
     resumed = Word2Vec.train(sents, cfg, progress=False, resume_from=tmp_path)
-    for name in ("input", "output", "ngrams"):
+    assert resumed.tables.keys() == full.tables.keys() and "ngrams" in full.tables
+    for name in full.tables:
         np.testing.assert_array_equal(resumed.tables[name], full.tables[name])
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in full.history]

@@ -44,8 +44,8 @@ FORMAT_VERSION = 1
 #: Default time between checkpoints (``--checkpoint-every``).
 DEFAULT_EVERY = "5m"
 #: The command line writes an epoch-end checkpoint only when the last one is at least this many
-#: seconds old (at every epoch end when ``--checkpoint-every`` is shorter): a checkpoint of a subword model of corpus-es
-#: (130 MB of tables) took 0.45 s, 6 % of a 7 s epoch (benchmarks/RESULTS.md, round 6).
+#: seconds old (at every epoch end when ``--checkpoint-every`` is shorter): a checkpoint of a
+#: subword model of corpus-es (130 MB of tables) took 0.48 s of a 7-8 s epoch (RESULTS.md, round 6).
 CLI_EPOCH_END_AFTER = 60.0
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*$", re.I)
