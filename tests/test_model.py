@@ -49,3 +49,16 @@ def test_backends_start_from_the_same_tables_as_the_module_inits():
         assert np.array_equal(a0, b0) and a0.dtype == np.float32
         assert 0.9 * bound < np.abs(a0).max() <= bound
         assert (a1 == 0).all() if init != "xavier" else 0.9 * bound < np.abs(a1).max() <= bound
+
+
+def test_uniform_tables_drawn_in_blocks_are_the_one_draw_cast():
+    """Tables are drawn a block of rows at a time (no float64 copy of a whole table): the
+    floats must be those of one ``rng.uniform`` draw cast to float32, whatever the block."""
+    import numpy as np
+
+    from palabra2vec.variants import uniform_float32
+
+    want = np.random.default_rng(7).uniform(-0.02, 0.02, size=(1001, 13)).astype(np.float32)
+    for block in (1, 3, 1000, 5000):
+        got = uniform_float32(np.random.default_rng(7), 0.02, (1001, 13), block=block)
+        assert got.dtype == np.float32 and np.array_equal(got, want), block
