@@ -1,6 +1,6 @@
 """Where the time and memory of ``palabra2vec train`` go, phase by phase, in one process.
 
-    .venv/bin/python benchmarks/profile_phases.py FILE [--threads 2] [--epochs 5] [--subwords]
+    .venv/bin/python benchmarks/profile_phases.py FILE [--threads 2] [--epochs 5] [--subwords] [--model cbow] [--hs]
 
 FILE is a pre-tokenized corpus (one sentence per line; compare_gensim.py writes one to
 /tmp/palabra2vec-bench/). Runs the CLI's steps (``Word2Vec.train`` as ``palabra2vec train``
@@ -48,6 +48,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--subwords", action="store_true", help="fastText subwords (n-grams 3-6, 2,000,000 buckets)")
+    p.add_argument("--model", choices=("sg", "cbow"), default="sg")
+    p.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
     a = p.parse_args()
     print("| phase | s | RSS MB | anon MB | file MB | peak MB |\n|---|---:|---:|---:|---:|---:|")
     t = T0
@@ -64,7 +66,8 @@ def main() -> None:
     from palabra2vec.word2vec import Word2Vec
     t = report("import palabra2vec and its CLI", t)
     cfg = TrainConfig(tokenizer="whitespace", threads=a.threads, epochs=a.epochs, backend="fast", sample=1e-4,
-                      subsample_formula="word2vec",
+                      subsample_formula="word2vec", model=a.model, hs=a.hs, negative=0 if a.hs else 5,
+                      alpha=0.05 if a.model == "cbow" else 0.025,
                       **({"subwords": True, "min_n": 3, "max_n": 6, "buckets": 2_000_000} if a.subwords else {})
                       ).validate()
     vocab, enc = encode_corpus(Corpus([a.file], "whitespace", max_sentence_length=cfg.max_sentence_length), cfg.min_count)

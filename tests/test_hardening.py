@@ -267,3 +267,20 @@ def test_written_files_follow_the_umask(tmp_path, model_dir, umask, mode):
         os.umask(old)
     for p in [*(tmp_path / "copy").iterdir(), tmp_path / "v.bin"]:
         assert stat.S_IMODE(p.stat().st_mode) == mode, p
+
+
+def test_non_finite_rows_counts_bad_rows_and_ignores_a_sum_that_merely_overflows():
+    """The guard's one-pass check sums in float32: a NaN or inf row must be counted, and huge
+    but finite values (whose sum overflows to inf) must not be taken for divergence."""
+    import numpy as np
+
+    from palabra2vec.training.guards import non_finite_rows
+
+    t = np.zeros((50, 8), np.float32)
+    assert non_finite_rows(t) == 0
+    t[3, 2], t[7, 0], t[7, 5] = np.nan, np.inf, -np.inf
+    assert non_finite_rows(t) == 2
+    huge = np.full((50, 8), 3e38, np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf(huge.sum())
+    assert non_finite_rows(huge) == 0

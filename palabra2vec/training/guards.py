@@ -6,7 +6,9 @@ trainer's first callback, so a diverged state is never checkpointed:
 
 - after every work item: the running loss, and the rows of the most frequent words (where
   divergence shows first: they get the most updates) — at most ``ROW_BUDGET`` values per
-  table, a few milliseconds;
+  table, tens of microseconds (in deterministic rounds both threads wait while the trainer's
+  thread runs it: 1,000,000 values a table cost 3.5 ms a round, 7 % of CBOW + HS's training
+  on corpus-es; benchmarks/RESULTS.md, round 7);
 - before every checkpoint and at every epoch end: every row of both tables.
 
 :func:`palabra2vec.storage.save_model` refuses non-finite tables as well, so a NaN model is
@@ -22,8 +24,8 @@ import numpy as np
 
 from ..errors import Palabra2vecError
 
-#: values per table checked after each work item (all rows of a 10,000 x 100 model)
-ROW_BUDGET = 1_000_000
+#: values per table checked after each work item (the 1,000 most frequent words at 100 dims)
+ROW_BUDGET = 100_000
 
 
 class DivergenceError(Palabra2vecError):
@@ -33,7 +35,9 @@ class DivergenceError(Palabra2vecError):
 def non_finite_rows(table: np.ndarray) -> int:
     """Rows of a (V, D) table holding a NaN or an infinity."""
     with np.errstate(invalid="ignore", over="ignore"):
-        if np.isfinite(table.sum(dtype=np.float64)):  # one pass; a NaN or inf anywhere makes it so
+        # one pass in the table's own precision; a NaN or inf anywhere makes the sum so (a sum
+        # that overflows from finite values falls through to the exact count, which says 0)
+        if np.isfinite(table.sum()):
             return 0
     return int((~np.isfinite(table)).any(axis=1).sum())
 
