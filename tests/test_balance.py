@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from palabra2vec.training.balance import balance_round, subword_costs
+from palabra2vec.training.balance import balance_round, hs_costs, subword_costs
 
 
 def _chunk(sentences):
@@ -37,3 +37,37 @@ def test_subword_costs_grow_with_ngrams_and_keep():
     c = subword_costs(keep, offsets, outputs=11)
     assert c[1] > c[0] > c[2] > 0
     assert c[2] == 0.5 * (4 * 11 + 2)
+
+
+def test_hs_costs_grow_with_the_huffman_path_and_count_the_negatives():
+    keep = np.array([1.0, 1.0, 0.5], np.float32)
+    lengths = np.array([3, 12, 12], np.int32)
+    c = hs_costs(keep, lengths, negative=0)
+    assert c[1] > c[0] and c[2] == 0.5 * c[1] == 0.5 * (2 + 3 * 12)
+    assert np.allclose(hs_costs(keep, lengths, negative=5) - c, keep * 4 * 6)
+
+
+def test_skip_gram_hs_rounds_are_cut_by_expected_cost_and_stay_deterministic():
+    """Deterministic skip-gram + HS re-cuts each round by :func:`hs_costs` of the Huffman
+    paths; the cut is a function of the data, so two runs give the same vectors."""
+    from palabra2vec.config import TrainConfig
+    from palabra2vec.training.train import Trainer
+    from palabra2vec.text.encoded import encode_corpus
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(300)]
+    p = 1.0 / np.arange(1, 301)
+    sents = [[words[j] for j in rng.choice(300, size=12, p=p / p.sum())] for _ in range(800)]
+    cfg = TrainConfig(min_count=1, epochs=1, vector_size=16, threads=2, chunk_words=2000, hs=True, negative=0,
+                      backend="fast", seed=3).validate()
+    runs = []
+    for _ in range(2):
+        vocab, enc = encode_corpus(sents, cfg.min_count)
+        tr = Trainer(vocab, cfg, progress=False, corpus_words=enc.raw_words)
+        tr.train(enc)
+        lengths = tr.backend.code_lengths()
+        assert lengths.shape == (len(vocab),) and lengths.min() >= 1
+        assert np.array_equal(tr.item_costs, hs_costs(tr.keep, lengths, 0))
+        runs.append(tr.tables()["input"].copy())
+        enc.close()
+    assert np.array_equal(runs[0], runs[1])

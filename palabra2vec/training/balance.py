@@ -3,8 +3,10 @@
 A deterministic round trains T work items at once and waits for the slowest (see
 :mod:`palabra2vec.training.train`). Items cut by id count differ in work: subsampling keeps
 fewer tokens of frequent words, and with ``--subwords`` a center's step costs in proportion to
-its n-gram rows. :func:`balance_round` re-cuts a round's ids into T items of about equal
-*expected* cost, at sentence ends, from a per-word cost (:func:`subword_costs`): a function of
+its n-gram rows, and with skip-gram + hierarchical softmax to its Huffman path.
+:func:`balance_round` re-cuts a round's ids into T items of about equal
+*expected* cost, at sentence ends, from a per-word cost (:func:`subword_costs`,
+:func:`hs_costs`): a function of
 the data only, so the same seed and thread count still give the same items and vectors, and a
 resumed run re-cuts the same rounds.
 """
@@ -20,6 +22,15 @@ def subword_costs(keep: np.ndarray, offsets: np.ndarray, outputs: float) -> np.n
     about ``outputs`` output rows (load, score, step, input error: 4 passes each)."""
     n = np.diff(offsets).astype(np.float64)
     return keep.astype(np.float64) * (4.0 * outputs + 2.0 * (1.0 + n))
+
+
+def hs_costs(keep: np.ndarray, lengths: np.ndarray, negative: int) -> np.ndarray:
+    """Expected cost of one token of each word in skip-gram + hierarchical softmax: kept with
+    probability ``keep[w]``, each of its window words reads and steps its input row (2 passes)
+    and scores, steps and back-propagates through the L(w) nodes of w's path (3 passes each),
+    plus the 1 + K outputs (4 passes each) when negative sampling trains too."""
+    per = 2.0 + 3.0 * lengths.astype(np.float64) + (4.0 * (1 + negative) if negative > 0 else 0.0)
+    return keep.astype(np.float64) * per
 
 
 def balance_round(chunks: list[np.ndarray], costs: np.ndarray) -> list[np.ndarray]:

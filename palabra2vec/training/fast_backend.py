@@ -225,6 +225,12 @@ class FastBackend:
                     for deltas, _ in self._slots:
                         deltas[name].stiff = np.zeros(rows, np.float32)
 
+    def code_lengths(self) -> np.ndarray:
+        """Each word's Huffman path length (hierarchical softmax; zeros without it)."""
+        if not self._variant or self._subword_variant is not None:
+            return np.zeros(len(self.noise.counts), np.int32)
+        return self._lengths if len(self._lengths) == len(self.noise.counts) else np.zeros(len(self.noise.counts), np.int32)
+
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                        deltas: dict[str, _RowDelta], counts: np.ndarray) -> tuple[float, int]:
         c = self.config
