@@ -13,6 +13,8 @@ resumed run re-cuts the same rounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -31,6 +33,20 @@ def hs_costs(keep: np.ndarray, lengths: np.ndarray, negative: int) -> np.ndarray
     plus the 1 + K outputs (4 passes each) when negative sampling trains too."""
     per = 2.0 + 3.0 * lengths.astype(np.float64) + (4.0 * (1 + negative) if negative > 0 else 0.0)
     return keep.astype(np.float64) * per
+
+
+def round_costs(config, keep: np.ndarray, subword_offsets: np.ndarray | None,
+                code_lengths: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """The per-word costs by which deterministic rounds of the fast kernel are cut, or None (cut
+    by id count): skip-gram + NS with subwords (:func:`subword_costs`, ``subword_offsets`` the
+    words' n-gram rows) and word-level skip-gram + HS (:func:`hs_costs`, from ``code_lengths()``).
+    Elsewhere a step costs about the same for every word, or (CBOW + HS) cutting by cost was
+    measured not to shorten the waits (benchmarks/RESULTS.md, round 7)."""
+    if config.model != "sg":
+        return None
+    if subword_offsets is not None:
+        return None if config.hs else subword_costs(keep, subword_offsets, config.window + 1 + config.negative)
+    return hs_costs(keep, code_lengths(), config.negative) if config.hs else None
 
 
 def balance_round(chunks: list[np.ndarray], costs: np.ndarray) -> list[np.ndarray]:

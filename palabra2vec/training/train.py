@@ -32,7 +32,7 @@ from ..text.encoded import EncodedCorpus
 from ..text.vocab import Vocab
 from ..variants import init_tables, ngram_layout
 from .backend import Backend, backend_class, resolve_backend
-from .balance import balance_round, hs_costs, subword_costs
+from .balance import balance_round, round_costs
 
 log = logging.getLogger(__name__)
 
@@ -256,14 +256,9 @@ class Trainer:
             self.keep[:] = notebook.subsample_keep(self.vocab.counts, corpus.raw_words, c)
         st.words_total = corpus.n_words * c.epochs
         self.item_words = self.chunk_words(corpus)
-        if (self.backend_name == "fast" and self.ngram_layout is not None and self.backend.deterministic
-                and c.model == "sg" and not c.hs):
-            # subword rounds: items of equal expected cost (the slower thread sets a round's time)
-            self.item_costs = subword_costs(self.keep, self.ngram_layout.offsets, c.window + 1 + c.negative)
-        elif (self.backend_name == "fast" and self.ngram_layout is None and self.backend.deterministic
-              and c.model == "sg" and c.hs):
-            # skip-gram + HS: a center's step grows with its Huffman path, so items cut by id count differ
-            self.item_costs = hs_costs(self.keep, self.backend.code_lengths(), c.negative)
+        if self.backend_name == "fast" and self.backend.deterministic:  # the slower thread sets a round's time
+            offsets = None if self.ngram_layout is None else self.ngram_layout.offsets
+            self.item_costs = round_costs(c, self.keep, offsets, self.backend.code_lengths)
         raw_per_word = corpus.raw_words / max(1, corpus.n_words)
         threads = self.backend.threads
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
