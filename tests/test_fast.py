@@ -283,3 +283,21 @@ def test_lazy_zeros_is_a_writable_zero_table_resident_only_where_written():
         assert rss_kb() - before < 5_000  # not the 20 MB of the whole table
     t[20_000, 3] = 2.5
     assert t[20_000, 3] == 2.5 and t[20_000].sum() == 2.5 and not t[30_000:].any()
+
+
+def test_lazy_zeros_works_where_the_kernel_refuses_huge_pages(monkeypatch):
+    """``lazy_zeros`` asks for transparent huge pages; a kernel without them answers EINVAL,
+    which must leave an ordinary zero table, not an error (simulated with an advice value no
+    kernel knows)."""
+    import mmap
+    import sys
+
+    if not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_HUGEPAGE"):
+        pytest.skip("madvise(MADV_HUGEPAGE) exists on Linux only")
+    from palabra2vec.training.fast_backend import lazy_zeros
+
+    monkeypatch.setattr(mmap, "MADV_HUGEPAGE", 0x7FFF)
+    t = lazy_zeros(1_000, 10)
+    assert t.shape == (1_000, 10) and not t.any()
+    t[5] = 1.0
+    assert t.sum() == 10.0

@@ -49,7 +49,10 @@ def lazy_zeros(rows: int, dim: int) -> np.ndarray:
         return np.zeros((rows, dim), np.float32)
     buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     if hasattr(mmap, "MADV_HUGEPAGE"):  # Linux: 2 MB pages where the kernel allows them
-        buf.madvise(mmap.MADV_HUGEPAGE)
+        try:
+            buf.madvise(mmap.MADV_HUGEPAGE)
+        except OSError:  # a kernel built without transparent huge pages (EINVAL): 4 kB pages
+            pass
     return np.frombuffer(buf, np.float32).reshape(rows, dim)
 
 
