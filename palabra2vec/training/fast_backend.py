@@ -12,6 +12,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
 from . import fast, stiff_merge
+from .sparse_delta import merge_dense
 from .huffman import build_huffman
 from .sampling import NoiseDistribution
 
@@ -129,6 +130,7 @@ class FastBackend:
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
+        self._absent_output = np.zeros((0, next(iter(self._tables.values())).shape[1]), np.float32)
         #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
         self._pull: dict[str, np.ndarray] = {}
         self._subword_variant = None  # subwords with CBOW/HS (subword_variant_backend.py)
@@ -138,21 +140,35 @@ class FastBackend:
             self._subword_variant = SubwordVariants(config, noise.counts, self._tables, self._private)
         elif self._variant:
             self._init_variant()
+        #: deterministic word-level rounds: each thread's dense copy of the output table (its
+        #: rows are nearly all touched each round: one copy at the item's start, no slot per
+        #: row), and the slots whose copies this round has used
+        self._dense: dict[str, list[np.ndarray]] = {}
+        self._dense_used: set[int] = set()
+        if self.deterministic and subwords is None and OUTPUT in self._tables:
+            self._dense[OUTPUT] = [np.empty_like(self._tables[OUTPUT]) for _ in range(self.threads)]
+            for deltas, _ in self._slots:
+                deltas[OUTPUT] = _RowDelta.empty(self._tables[OUTPUT].shape[1])
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:
         c = self.config
         if self.subwords is not None:
             return self._train_item_subwords(chunk, alpha0, alpha1, seed, slot if self.deterministic else None)
+        syn1 = self._tables.get(OUTPUT, self._absent_output)
         if self.deterministic and slot is not None:
             deltas, counts = self._slots[slot]
+            if OUTPUT in self._dense:  # the round's start: the table, untouched while the round runs
+                syn1 = self._dense[OUTPUT][slot]
+                np.copyto(syn1, self._tables[OUTPUT])
+                self._dense_used.add(slot)
         else:
             deltas, counts = self._none, self._no_counts
         if self._variant:
-            return self._train_variant(chunk, alpha0, alpha1, seed, deltas, counts)
+            return self._train_variant(chunk, alpha0, alpha1, seed, deltas, counts, syn1)
         d_in, d_out = deltas[INPUT], deltas[OUTPUT]
         loss, terms, _pairs = fast.train_chunk(
-            chunk, self._tables[INPUT], self._tables[OUTPUT], self.keep, self.noise.prob, self.noise.alias,
+            chunk, self._tables[INPUT], syn1, self.keep, self.noise.prob, self.noise.alias,
             c.window, c.negative, alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
             d_in.delta, d_out.delta, d_in.slot, d_out.slot, d_in.touched, d_out.touched, counts,
         )
@@ -235,12 +251,12 @@ class FastBackend:
         return self._lengths if len(self._lengths) == len(self.noise.counts) else np.zeros(len(self.noise.counts), np.int32)
 
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
-                       deltas: dict[str, _RowDelta], counts: np.ndarray) -> tuple[float, int]:
+                       deltas: dict[str, _RowDelta], counts: np.ndarray, syn1: np.ndarray) -> tuple[float, int]:
         c = self.config
         none = self._empty
         d_in, d_out, d_hs = deltas[INPUT], deltas.get(OUTPUT, none), deltas.get(HS_NODES, none)
         loss, terms, _pairs = self._train_chunk_variant(
-            chunk, self._tables[INPUT], self._tables.get(OUTPUT, self._absent),
+            chunk, self._tables[INPUT], syn1,
             self._tables.get(HS_NODES, self._absent), self._codes, self._points, self._lengths,
             self.keep, self.noise.prob, self.noise.alias, c.window, c.negative, c.model == "cbow", c.cbow_mean,
             alpha0, alpha1, seed, c.max_sentence_length, self.track_every,
@@ -265,12 +281,17 @@ class FastBackend:
         tasks = []
         for k, name in enumerate(names):
             rows = self._tables[name].shape[0]
-            ranged = self._slots and isinstance(self._slots[0][0][name], _RowDelta)
+            ranged = (self._slots and isinstance(self._slots[0][0][name], _RowDelta)) or name in self._dense
             cuts = [rows * i // parts for i in range(parts + 1)] if ranged else [0, -1]
             tasks += [(k, lo, hi) for lo, hi in zip(cuts, cuts[1:])]
 
         def merge(k: int, lo: int, hi: int) -> None:
             table = self._tables[names[k]]
+            if names[k] in self._dense:
+                used = tuple(self._dense[names[k]][i] for i in sorted(self._dense_used))
+                if used:
+                    merge_dense(table, used, lo, hi if hi >= 0 else table.shape[0])
+                return
             if names[k] in self._pull:
                 self._merge_weighted(names[k], k, lo, hi)
                 return
@@ -286,6 +307,7 @@ class FastBackend:
                 f.result()
         for _, counts in self._slots:
             counts[:] = 0
+        self._dense_used.clear()
 
     def _merge_weighted(self, name: str, k: int, lo: int, hi: int) -> None:
         """Merge table ``name``'s slots by stiffness (:mod:`.stiff_merge`), rows ``[lo, hi)``."""
@@ -303,7 +325,7 @@ class FastBackend:
 
     def release(self) -> None:
         """Free the per-thread delta tables (after training; they hold no pending update)."""
-        self._slots, self._private = [], {}
+        self._slots, self._private, self._dense = [], {}, {}
         self.deterministic = False
 
     def tables(self) -> dict[str, np.ndarray]:

@@ -190,3 +190,21 @@ def prefetch_copies(table, copy, slot, rows, n):
             prefetch_row(copy, s)
         else:
             prefetch_row(table, r)
+
+
+
+@njit(cache=True, nogil=True)
+def merge_dense(table, copies, lo, hi):
+    """Merge T threads' dense private copies of ``table`` (tuple ``copies``: each the table at
+    the round's start plus that thread's steps) into rows ``[lo, hi)``: ``table[r] += sum_k
+    (copy_k[r] - table[r])``, in thread order. A row no thread touched stays bit for bit; the
+    copies are refreshed from the table when their thread starts its next item."""
+    D = table.shape[1]
+    T = len(copies)
+    for r in range(lo, hi):
+        for d in range(D):
+            t = table[r, d]
+            acc = t
+            for k in range(T):
+                acc += copies[k][r, d] - t
+            table[r, d] = acc
