@@ -301,3 +301,41 @@ def test_lazy_zeros_works_where_the_kernel_refuses_huge_pages(monkeypatch):
     assert t.shape == (1_000, 10) and not t.any()
     t[5] = 1.0
     assert t.sum() == 10.0
+
+
+def _tiny_backend(threads: int = 2):
+    """A deterministic FastBackend on a 40-word vocabulary, and an item of its id stream."""
+    from palabra2vec.config import TrainConfig
+    from palabra2vec.training.fast_backend import FastBackend
+    from palabra2vec.training.sampling import NoiseDistribution
+    from palabra2vec.variants import init_tables
+
+    cfg = TrainConfig(vector_size=8, threads=threads, negative=3, window=2, sample=0, min_count=1, seed=5).validate()
+    counts = np.arange(40, 0, -1).astype(np.int64)
+    tables = init_tables(cfg, 40)
+    tables["output"][:] = np.random.default_rng(1).uniform(-0.1, 0.1, tables["output"].shape)
+    backend = FastBackend(cfg, "cpu", np.ones(40, np.float32), NoiseDistribution(counts, 0.75), tables)
+    ids = np.random.default_rng(2).integers(0, 40, 600).astype(np.int32)
+    ids[::12] = -1
+    return backend, ids
+
+
+def test_dense_output_copies_merge_only_the_threads_that_ran_and_follow_outside_writes():
+    """Deterministic rounds keep a dense copy of the output table per thread, refreshed when its
+    thread starts an item: a round run by one thread gives that thread's in-place step (within
+    rounding), and a table changed between rounds (a restore, torchrun's averaging) is what
+    the next item starts from, not a stale copy."""
+    backend, ids = _tiny_backend()
+    assert backend.deterministic and "output" in backend._dense
+    hog, _ = _tiny_backend()
+    hog.deterministic = False  # the same item, in place on the tables (Hogwild, one thread)
+    hog.train_item(ids, 0.05, 0.05, 9)
+    backend.train_item(ids, 0.05, 0.05, 9, 0)  # a round of one item, on slot 0
+    backend.end_round()
+    for name in ("input", "output"):
+        assert np.allclose(backend.tables()[name], hog.tables()[name], atol=1e-6), name
+    assert not np.allclose(backend.tables()["output"], _tiny_backend()[0].tables()["output"])
+    backend.tables()["output"][:] = 0.25  # written between rounds
+    backend.train_item(ids, 0.0, 0.0, 10, 1)  # alpha 0: no step; slot 1's copy must be refreshed
+    backend.end_round()
+    assert (backend.tables()["output"] == 0.25).all()
