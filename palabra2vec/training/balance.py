@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..config import TrainConfig
+
 
 def subword_costs(keep: np.ndarray, offsets: np.ndarray, outputs: float) -> np.ndarray:
     """Expected cost of one token of each word in the subword kernel: kept with probability
@@ -35,7 +37,7 @@ def hs_costs(keep: np.ndarray, lengths: np.ndarray, negative: int) -> np.ndarray
     return keep.astype(np.float64) * per
 
 
-def round_costs(config, keep: np.ndarray, subword_offsets: np.ndarray | None,
+def round_costs(config: TrainConfig, keep: np.ndarray, subword_offsets: np.ndarray | None,
                 code_lengths: Callable[[], np.ndarray]) -> np.ndarray | None:
     """The per-word costs by which deterministic rounds of the fast kernel are cut, or None (cut
     by id count): skip-gram + NS with subwords (:func:`subword_costs`, ``subword_offsets`` the

@@ -12,9 +12,9 @@ import numpy as np
 from ..config import TrainConfig
 from ..variants import HS_NODES, INPUT, NGRAMS, OUTPUT
 from . import fast, stiff_merge
-from .sparse_delta import merge_dense
 from .huffman import build_huffman
 from .sampling import NoiseDistribution
+from .sparse_delta import merge_dense
 
 
 class _Delta:
@@ -126,6 +126,13 @@ class FastBackend:
         self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
         self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
         self._private: dict[str, Any] = {}  # subwords, deterministic: fast_subwords.PrivateRows per table
+        #: deterministic word-level rounds: each thread's dense copy of the output table (its
+        #: rows are nearly all touched each round: one copy at the item's start, no slot per
+        #: row; no row copies for it), and the slots whose copies this round has used
+        self._dense: dict[str, list[np.ndarray]] = {}
+        self._dense_used: set[int] = set()
+        if self.deterministic and subwords is None and OUTPUT in self._tables:
+            self._dense[OUTPUT] = [np.empty_like(self._tables[OUTPUT]) for _ in range(self.threads)]
         if self.deterministic and subwords is not None:
             from .fast_subwords import PrivateRows
 
@@ -134,11 +141,12 @@ class FastBackend:
             self._slots = [({}, np.zeros(max(4, len(self._tables)), np.int64)) for _ in range(config.threads)]
         elif self.deterministic:
             for _ in range(config.threads):
-                deltas = {name: row_delta(*t.shape) for name, t in self._tables.items()}
+                deltas = {name: row_delta.empty(t.shape[1]) if name in self._dense else row_delta(*t.shape)
+                          for name, t in self._tables.items()}
                 self._slots.append((deltas, np.zeros(len(deltas), np.int64)))
         self._no_counts = np.zeros(len(self._tables), np.int64)
         self._no_slot = np.zeros(0, np.int32)
-        self._absent_output = np.zeros((0, next(iter(self._tables.values())).shape[1]), np.float32)
+        self._absent = np.zeros((0, self._tables[INPUT].shape[1]), np.float32)  # a table the variant lacks
         #: tables merged by stiffness (stiff_merge.py) in deterministic rounds -> per-row pull
         self._pull: dict[str, np.ndarray] = {}
         self._subword_variant = None  # subwords with CBOW/HS (subword_variant_backend.py)
@@ -148,22 +156,13 @@ class FastBackend:
             self._subword_variant = SubwordVariants(config, noise.counts, self._tables, self._private)
         elif self._variant:
             self._init_variant()
-        #: deterministic word-level rounds: each thread's dense copy of the output table (its
-        #: rows are nearly all touched each round: one copy at the item's start, no slot per
-        #: row), and the slots whose copies this round has used
-        self._dense: dict[str, list[np.ndarray]] = {}
-        self._dense_used: set[int] = set()
-        if self.deterministic and subwords is None and OUTPUT in self._tables:
-            self._dense[OUTPUT] = [np.empty_like(self._tables[OUTPUT]) for _ in range(self.threads)]
-            for deltas, _ in self._slots:
-                deltas[OUTPUT] = _RowDelta.empty(self._tables[OUTPUT].shape[1])
 
     def train_item(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                    slot: int | None = None) -> tuple[float, int]:
         c = self.config
         if self.subwords is not None:
             return self._train_item_subwords(chunk, alpha0, alpha1, seed, slot if self.deterministic else None)
-        syn1 = self._tables.get(OUTPUT, self._absent_output)
+        syn1 = self._tables.get(OUTPUT, self._absent)
         if self.deterministic and slot is not None:
             deltas, counts = self._slots[slot]
             if OUTPUT in self._dense:  # the round's start: the table, untouched while the round runs
@@ -239,7 +238,6 @@ class FastBackend:
             self._codes, self._points, self._lengths = tree.codes, tree.points, tree.lengths
         else:
             self._codes, self._points, self._lengths = no_tree()
-        self._absent = np.zeros((0, D), np.float32)
         self._empty = _RowDelta.empty(D)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
@@ -253,10 +251,11 @@ class FastBackend:
                         deltas[name].stiff = np.zeros(rows, np.float32)
 
     def code_lengths(self) -> np.ndarray:
-        """Each word's Huffman path length (hierarchical softmax; zeros without it)."""
-        if not self._variant or self._subword_variant is not None:
+        """Each word's Huffman path length (word-level hierarchical softmax; zeros without it)."""
+        lengths = getattr(self, "_lengths", None)  # set by _init_variant
+        if lengths is None or len(lengths) != len(self.noise.counts):  # no tree (no_tree's one row)
             return np.zeros(len(self.noise.counts), np.int32)
-        return self._lengths if len(self._lengths) == len(self.noise.counts) else np.zeros(len(self.noise.counts), np.int32)
+        return lengths
 
     def _train_variant(self, chunk: np.ndarray, alpha0: float, alpha1: float, seed: int,
                        deltas: dict[str, _RowDelta], counts: np.ndarray, syn1: np.ndarray) -> tuple[float, int]:

@@ -193,7 +193,6 @@ def prefetch_copies(table, copy, slot, rows, n):
             prefetch_row(table, r)
 
 
-
 @njit(cache=True, nogil=True)
 def merge_dense(table, copies, lo, hi):
     """Merge T threads' dense private copies of ``table`` (tuple ``copies``: each the table at
