@@ -259,7 +259,7 @@ def merge_delta(table, delta, mark, touched, n):
         mark[r] = 0
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)  # no reference counting (jit.py)
 def window_update(syn0, syn1, d0, d1, slot0, slot1, touched0, touched1, n_touched,
                   ctx, m, outs, n_out, alpha, g, rin, rout, track):
     """One SGD step for the inputs ``ctx[:m]`` against outputs ``outs[:n_out]`` (the first is

@@ -314,15 +314,27 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
     hierarchical softmax. Pipelined one center deep as ``train_chunk`` is: a center's draws
     are made, and its rows prefetched, before the previous center's step (the same draws and
     steps in the same order). Returns (loss_sum, loss_terms, pairs)."""
-    D = syn0.shape[1]
-    depth = codes.shape[1]
-    hs = depth > 0 and nodes.shape[0] > 0
-    state = seed_state(seed)
+    n_out = negative + 1 if negative > 0 else 0
     sent = np.empty(max_sentence, np.int32)
     ctx = np.empty((2, 2 * window), np.int32)  # this center's window words, and the pending one's
-    n_out = negative + 1 if negative > 0 else 0
     outs = np.empty((2, max(n_out, 1)), np.int32)  # center, then K negatives: this one, the pending one
-    bufs = work_buffers(2 * window, n_out, depth, D)
+    bufs = work_buffers(2 * window, n_out, codes.shape[1], syn0.shape[1])
+    return variant_loop(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
+                        window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
+                        d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn,
+                        st0, st1, stn, sent, ctx, outs, bufs)
+
+
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)
+def variant_loop(ids, syn0, syn1, nodes, codes, points, lengths, keep, alias_prob, alias_idx,
+                 window, negative, cbow, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
+                 d0, d1, dn, slot0, slot1, slotn, touched0, touched1, touchedn, n_touched, which1, whichn,
+                 st0, st1, stn, sent, ctx, outs, bufs):
+    """:func:`train_chunk_variant`'s loop, in the work arrays it allocated; compiled without
+    reference counting (:mod:`.jit`), as every array it sees outlives it."""
+    hs = codes.shape[1] > 0 and nodes.shape[0] > 0
+    state = seed_state(seed)
+    n_out = negative + 1 if negative > 0 else 0
     tables, copies = (syn0, syn1, nodes), (d0, d1, dn)
     slots, touched = (slot0, slot1, slotn), (touched0, touched1, touchedn)
     stiff = (st0, st1, stn)
@@ -350,6 +362,8 @@ def train_chunk_variant(ids, syn0, syn1, nodes, codes, points, lengths, keep, al
                 if m == 0:
                     continue
                 center = sent[i]
+                if hs:  # the path's node rows, while the pending step runs
+                    prefetch_copies(nodes, dn, slotn, points[center], lengths[center])
                 if n_out > 0:
                     outs[cur, 0] = center
                     for k in range(1, n_out):

@@ -3,6 +3,14 @@ and ``prefetch_row``, a hint that asks the CPU to start loading a table row into
 
 Without Numba, ``njit`` returns the Python function and ``AVAILABLE`` is False (the fast
 backend then refuses to run; the torch path still works).
+
+The kernels' per-center steps and training loops are compiled with ``_nrt=False`` (Numba's
+option to compile without its runtime's reference counting): with it, every call of a compiled
+function with array arguments, and every array view, updates each array's count with an atomic
+``lock`` instruction, which waits for the core's pending stores, and the kernels store a row per
+term. perf put 20-33 % of the training threads' samples in ``NRT_incref``/``NRT_decref``
+(benchmarks/RESULTS.md, "Round 8"). Such a function may not allocate (its callers pass every
+work array in) and only sees arrays that outlive it; the floats it computes are the same.
 """
 
 from __future__ import annotations
