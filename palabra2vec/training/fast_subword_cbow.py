@@ -49,23 +49,38 @@ def train_chunk_cbow(ids, tables, private, slots, n_touched, off, sub, codes, po
     subsampling, window sizes, K noise words per center never the center), with each
     position's rows read and written once (module docstring). ``tables``, ``private``,
     ``slots``: (input, output, ngrams, hs_nodes) as there. Returns (loss_sum, loss_terms, pairs)."""
-    syn0, syn1, ngr, nodes = tables
-    l0, l1, ln, lh = private
-    s0, s1, sn, sh = slots
-    D = syn0.shape[1]
+    D = tables[0].shape[1]
     K = negative
-    hs = nodes.shape[0] > 0
     R = 2 * window + 1  # positions alive at once: a window's reach on either side of the center
     S = np.empty((R, D), np.float32)  # each alive position's row sum
     E = np.empty((R, D), np.float32)  # and its pending step
     size_of = np.empty(R, np.int64)  # 1 + its n-gram count
-    state = seed_state(seed)
     sent = np.empty(max_sentence, np.int32)
     outs = np.empty(K + 1, np.int32)
     g = np.empty(K + 1, np.float32)
     x = np.empty(D, np.float32)
     e = np.empty(D, np.float32)
     rout = np.empty((K + 1, D), np.float32)
+    return cbow_loop(ids, tables, private, slots, n_touched, off, sub, codes, points, lengths, keep, alias_prob,
+                     alias_idx, window, negative, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
+                     (S, E, rout), size_of, sent, outs, g, x, e)
+
+
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)
+def cbow_loop(ids, tables, private, slots, n_touched, off, sub, codes, points, lengths, keep, alias_prob,
+              alias_idx, window, negative, cbow_mean, alpha0, alpha1, seed, max_sentence, track_every,
+              rows, size_of, sent, outs, g, x, e):
+    """:func:`train_chunk_cbow`'s loop, in the work arrays it allocated (``rows``: S, E and
+    rout); compiled without reference counting (:mod:`.jit`), as every array it sees outlives it."""
+    syn0, syn1, ngr, nodes = tables
+    l0, l1, ln, lh = private
+    s0, s1, sn, sh = slots
+    S, E, rout = rows
+    D = syn0.shape[1]
+    K = negative
+    hs = nodes.shape[0] > 0
+    R = 2 * window + 1
+    state = seed_state(seed)
     n = ids.shape[0]
     loss = 0.0
     loss_terms = 0

@@ -165,7 +165,7 @@ def scatter_bag(syn0, l0, s0, ngr, ln, sn, ctx, m, off, sub, e):
                 tn[i, d] += e[d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)  # no reference counting (jit.py)
 def subword_variant_update(tables, private, slots, n_touched, off, sub, codes, points, lengths,
                            w, ctx, m, outs, K, cbow, cbow_mean, alpha, g, x, rout, e, track, table):
     """One step of center ``w`` with window words ``ctx[:m]``. ``tables``: (input, output,

@@ -145,7 +145,7 @@ def scatter_mean(syn0, l0, s0, ngr, ln, sn, w, off, sub, e, word_step):
             tn[i, d] += e[d]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, _nrt=False)  # no reference counting (jit.py)
 def center_update(syn0, syn1, ngr, off, sub, l0, l1, ln, s0, s1, sn, n_touched,
                   w, outs, m, K, alpha, g, x, rout, e, track, table):
     """One SGD step for center ``w`` against its ``m`` window words ``outs[:m]`` (positives) and
