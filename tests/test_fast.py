@@ -339,3 +339,18 @@ def test_dense_output_copies_merge_only_the_threads_that_ran_and_follow_outside_
     backend.train_item(ids, 0.0, 0.0, 10, 1)  # alpha 0: no step; slot 1's copy must be refreshed
     backend.end_round()
     assert (backend.tables()["output"] == 0.25).all()
+
+
+def test_the_kernels_inner_functions_are_compiled_without_reference_counting():
+    """The per-center steps and the loops that call them carry Numba's ``_nrt=False`` (jit.py):
+    with reference counting each call and array view took an atomic count update, 20-33 % of the
+    training threads' time (benchmarks/RESULTS.md, "Round 8"); the vectors are the same either way
+    (test_regression.py)."""
+    from palabra2vec.training import fast_subword_cbow, fast_subword_variants, fast_subwords, fast_variants
+
+    inner = [fast.window_update, fast_variants.variant_loop, fast_subwords.center_update,
+             fast_subword_variants.subword_variant_update, fast_subword_cbow.cbow_loop]
+    assert [f.__name__ for f in inner if f.targetoptions.get("_nrt", True)] == []
+    # and the chunk functions that allocate their work arrays keep it (they could not allocate without)
+    outer = [fast.train_chunk, fast_variants.train_chunk_variant, fast_subword_cbow.train_chunk_cbow]
+    assert all(f.targetoptions.get("_nrt", True) for f in outer)
