@@ -354,3 +354,42 @@ def test_the_kernels_inner_functions_are_compiled_without_reference_counting():
     # and the chunk functions that allocate their work arrays keep it (they could not allocate without)
     outer = [fast.train_chunk, fast_variants.train_chunk_variant, fast_subword_cbow.train_chunk_cbow]
     assert all(f.targetoptions.get("_nrt", True) for f in outer)
+
+
+def test_the_output_table_is_copied_densely_only_where_an_item_touches_most_of_it():
+    """``output_coverage`` is the expected share of output rows one work item touches (checked
+    against a simulation of the draws); a large vocabulary keeps first-touch row copies instead
+    of a dense copy per thread, and trains the same vectors as the dense scheme within rounding."""
+    from palabra2vec.config import TrainConfig
+    from palabra2vec.training.fast_backend import DENSE_COVERAGE, FastBackend, _RowDelta, output_coverage
+    from palabra2vec.training.sampling import NoiseDistribution
+    from palabra2vec.variants import init_tables
+
+    rng = np.random.default_rng(0)
+    V, K = 5000, 5
+    counts = (1e6 / np.arange(1, V + 1)).astype(np.int64) + 1
+    keep = np.full(V, 0.5)
+    noise = NoiseDistribution(counts, 0.75)
+    for words in (2000, 20000):  # simulate: kept centers by frequency, K noise draws each
+        seen = np.zeros(V, bool)
+        centers = rng.choice(V, size=int(words * 0.5), p=counts / counts.sum())
+        seen[centers] = True
+        seen[rng.choice(V, size=centers.size * K, p=noise.probabilities)] = True
+        assert output_coverage(noise, keep, words, K) == pytest.approx(seen.mean(), abs=0.02)
+    assert output_coverage(noise, keep, 2000, K) < output_coverage(noise, keep, 20000, K)
+
+    cfg = TrainConfig(vector_size=8, threads=2, negative=K, window=2, sample=0, min_count=1, chunk_words=1024).validate()
+    big = FastBackend(cfg, "cpu", np.ones(V, np.float32), noise, init_tables(cfg, V))
+    assert output_coverage(noise, np.ones(V), 1024, K) < DENSE_COVERAGE and big._dense == {}
+    backend, ids = _tiny_backend()  # 40 words: every item reaches them all
+    assert "output" in backend._dense
+    rows, _ = _tiny_backend()
+    rows._dense = {}  # the same rounds with row copies of the output table
+    for deltas, _ in rows._slots:
+        deltas["output"] = _RowDelta(*rows._tables["output"].shape)
+    for b in (backend, rows):
+        b.train_item(ids, 0.05, 0.05, 9, 0)
+        b.train_item(ids[::-1].copy(), 0.05, 0.05, 10, 1)
+        b.end_round()
+    for name in ("input", "output"):
+        assert np.allclose(backend.tables()[name], rows.tables()[name], atol=1e-6), name

@@ -82,6 +82,27 @@ class _RowDelta:
         return d
 
 
+#: the output table gets a dense private copy per thread when one work item is expected to touch
+#: at least this share of its rows (:func:`output_coverage`); else first-touch row copies, whose
+#: memory grows with the rows touched, not with the vocabulary
+DENSE_COVERAGE = 0.5
+
+
+def output_coverage(noise: NoiseDistribution, keep: np.ndarray, item_words: int, negative: int) -> float:
+    """The expected share of the output table's rows that one work item of ``item_words`` corpus
+    words touches: each kept center reaches its own row and ``negative`` noise rows, so row r is
+    missed with probability exp(-c f_r - c K q_r) (Poisson approximation; c centers, f the kept
+    words' frequencies, q the noise distribution). corpus-es, 65,536 words: 0.70; a vocabulary
+    of millions of words: far less."""
+    counts = np.asarray(noise.counts, np.float64)
+    kept = counts * np.minimum(np.asarray(keep, np.float64), 1.0)
+    if kept.sum() <= 0:
+        return 0.0
+    centers = item_words * kept.sum() / counts.sum()
+    hits = centers * (kept / kept.sum() + negative * noise.probabilities)
+    return float(np.mean(-np.expm1(-hits)))
+
+
 class FastBackend:
     """The compiled kernel on CPU threads.
 
@@ -95,7 +116,8 @@ class FastBackend:
     negatives reach the whole vocabulary), copied from the table when the thread starts an
     item and trained in place; :func:`.sparse_delta.merge_dense` adds the threads' changes.
     Against first-touch row copies this took 11 % off training on corpus-es (RESULTS.md,
-    round 7).
+    round 7). Only where an item touches most rows (:data:`DENSE_COVERAGE`): with a large
+    vocabulary the output table keeps row copies, as the input table does.
     """
 
     item_words: int | None = None  # the trainer's item sizes
@@ -131,7 +153,8 @@ class FastBackend:
         #: row; no row copies for it), and the slots whose copies this round has used
         self._dense: dict[str, list[np.ndarray]] = {}
         self._dense_used: set[int] = set()
-        if self.deterministic and subwords is None and OUTPUT in self._tables:
+        if (self.deterministic and subwords is None and OUTPUT in self._tables
+                and output_coverage(noise, keep, config.chunk_words, config.negative) >= DENSE_COVERAGE):
             self._dense[OUTPUT] = [np.empty_like(self._tables[OUTPUT]) for _ in range(self.threads)]
         if self.deterministic and subwords is not None:
             from .fast_subwords import PrivateRows
