@@ -68,19 +68,6 @@ def run_reference(system: str, path: Path, out: Path, seed: int, threads: int, e
     return dict(wall=wall, rss=rss, train=info["seconds_train"])
 
 
-def load_palabra2vec(model_dir: Path):
-    """The model's composed vocabulary vectors (variants.word_vectors) as gensim KeyedVectors."""
-    import numpy as np
-    from gensim.models import KeyedVectors
-
-    from palabra2vec.vectors.loading import load_vectors
-
-    wv = load_vectors(model_dir)
-    kv = KeyedVectors(vector_size=wv.vector_size)
-    kv.add_vectors(wv.index_to_key, np.ascontiguousarray(wv.vectors, dtype=np.float32))
-    return kv
-
-
 def main() -> None:
     import quality
 
@@ -130,7 +117,7 @@ def main() -> None:
                 if system.startswith("palabra2vec"):
                     r = run_palabra2vec(path, out, seed, args.threads, args.epochs, system != "palabra2vec-words",
                                         system == "palabra2vec-hogwild")
-                    kv = load_palabra2vec(out)
+                    kv = quality.load_palabra2vec(out)
                 else:
                     r = run_reference(system, path, out, seed, args.threads, args.epochs)
                     kv = quality.load_gensim(out)

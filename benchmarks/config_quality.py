@@ -23,7 +23,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import quality  # noqa: E402
-from compare_fasttext import load_palabra2vec  # noqa: E402
 from compare_gensim import DATA  # noqa: E402
 
 from palabra2vec.config import TrainConfig  # noqa: E402
@@ -46,7 +45,7 @@ def main() -> None:
         ga = sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt"))
         pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
                  "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
-        r = quality.evaluate(load_palabra2vec(tmp / "m"), quality.analogy_file(ga, tmp), pairs)
+        r = quality.evaluate(quality.load_palabra2vec(tmp / "m"), quality.analogy_file(ga, tmp), pairs)
     print(spec, f"train {wall:.1f}s", {k: round(v, 4) for k, v in r.items()})
 
 

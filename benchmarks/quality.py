@@ -39,13 +39,14 @@ def pairs_file(path: Path, workdir: Path) -> Path:
 
 
 def load_palabra2vec(model_dir: Path) -> KeyedVectors:
-    """Our input table + vocab.tsv as gensim KeyedVectors (no export step needed)."""
-    from safetensors.numpy import load_file
+    """The model's vocabulary vectors as gensim KeyedVectors (no export step needed): the input
+    table for word-level models, composed with the n-gram rows for subword models
+    (``variants.word_vectors``, what ``palabra2vec similar`` and the exports use)."""
+    from palabra2vec.vectors.loading import load_vectors
 
-    tables = load_file(str(model_dir / "model.safetensors"))
-    words = [line.split("\t")[0] for line in (model_dir / "vocab.tsv").read_text(encoding="utf-8").splitlines()]
-    kv = KeyedVectors(vector_size=tables["input"].shape[1])
-    kv.add_vectors(words, np.ascontiguousarray(tables["input"], dtype=np.float32))
+    wv = load_vectors(model_dir)
+    kv = KeyedVectors(vector_size=wv.vector_size)
+    kv.add_vectors(wv.index_to_key, np.ascontiguousarray(wv.vectors, dtype=np.float32))
     return kv
 
 
