@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: Deterministic rounds' work items grow up to this many times ``config.chunk_words`` on large
 #: corpora (fewer rounds to merge, fewer first-touch copies; still >= 16 rounds an epoch):
-#: skip-gram and CBOW with negative sampling (CBOW + NS since round 6: analogies and SemEval17
+#: word-level skip-gram and CBOW with negative sampling (CBOW + NS since round 6: analogies and SemEval17
 #: up, MSL level on corpus-es, seeds 1-3; benchmarks/RESULTS.md, "Round 6: longer
 #: deterministic rounds").
 ROUND_GROWTH = 4
@@ -48,10 +48,13 @@ ROUND_GROWTH = 4
 #: worse on similarity (8.12 / 0.259 / 0.579).
 HS_ROUND_GROWTH = 2
 
-#: Work-item size of word-level CBOW + HS and of subwords with CBOW or HS in deterministic
-#: rounds: not grown. Every HS step moves the top nodes of the Huffman tree, so a thread's
-#: round-long staleness costs HS most; even with the nodes merged by stiffness (stiff_merge.py)
-#: 4x items learned worse for CBOW + HS (MSL / SemEval17 0.234 / 0.505 vs 0.247 / 0.540).
+#: Work-item size of word-level CBOW + HS and of every subword model in deterministic rounds:
+#: not grown. Every HS step moves the top nodes of the Huffman tree, so a thread's round-long
+#: staleness costs HS most; even with the nodes merged by stiffness (stiff_merge.py) 4x items
+#: learned worse for CBOW + HS (MSL / SemEval17 0.234 / 0.505 vs 0.247 / 0.540). Subwords share
+#: their n-gram rows between many words, and learned far better without growth (skip-gram + NS,
+#: corpus-es, seeds 1-3: analogy / MSL / SemEval17 40.45 / 0.2524 / 0.4869 against 38.95 /
+#: 0.2425 / 0.4528 with 4x items, for 20 % more training time; benchmarks/RESULTS.md, "Round 8").
 VARIANT_ROUND_WORDS = 65536
 
 
@@ -210,14 +213,14 @@ class Trainer:
     def chunk_words(self, corpus: EncodedCorpus) -> int:
         """Words per work item: ``config.chunk_words``, grown up to 4x (skip-gram + HS: 2x)
         for deterministic threads on large corpora (fewer rounds to merge; still >= 16 rounds
-        an epoch; CBOW + HS and subword CBOW / HS: at most ``VARIANT_ROUND_WORDS``), then
+        an epoch; CBOW + HS and subword models: at most ``VARIANT_ROUND_WORDS``), then
         evened out (:func:`even_rounds`) so that the epoch's last round keeps every thread busy."""
         c = self.config
         if self.backend.item_words:
             return max(c.chunk_words, self.backend.item_words)
         if not self.backend.deterministic:
             return c.chunk_words
-        if (c.subwords and (c.model != "sg" or c.hs)) or (c.model == "cbow" and c.hs):  # see VARIANT_ROUND_WORDS
+        if c.subwords or (c.model == "cbow" and c.hs):  # see VARIANT_ROUND_WORDS
             size = min(c.chunk_words, VARIANT_ROUND_WORDS)
         else:
             growth = HS_ROUND_GROWTH if c.hs else ROUND_GROWTH
