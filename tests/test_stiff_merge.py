@@ -84,3 +84,18 @@ def test_merge_sums_light_rows_and_averages_stiff_ones(ranges):
     for copy, slot, touched, n, stiff in (a, b):  # cleared for the next round
         assert (slot == -1).all() and (stiff == 0).all()
     assert (pull == 0).all()
+
+
+@pytest.mark.parametrize("model, expected", [("sg", 16.0), ("cbow", 1.0)])
+def test_the_merge_takes_the_kappa_of_its_model(model, expected):
+    """Skip-gram's steps are larger (one per context word, each with a whole row), so its nodes
+    merge with a larger kappa than CBOW's (stiff_merge.KAPPA_SKIP_GRAM, measured in round 8)."""
+    from palabra2vec.config import TrainConfig
+    from palabra2vec.text.vocab import Vocab
+    from palabra2vec.training import stiff_merge
+    from palabra2vec.training.train import Trainer
+
+    vocab = Vocab([f"w{i}" for i in range(30)], np.arange(60, 30, -1))
+    cfg = TrainConfig(min_count=1, vector_size=8, threads=2, backend="fast", model=model, hs=True, negative=0)
+    backend = Trainer(vocab, cfg, progress=False).backend
+    assert backend._kappa == stiff_merge.kappa(model) == expected and "hs_nodes" in backend._pull

@@ -264,7 +264,7 @@ class FastBackend:
         self._empty = _RowDelta.empty(D)
         names = list(self._tables)
         self._which = {name: names.index(name) if name in names else -1 for name in (OUTPUT, HS_NODES)}
-        self._kappa = stiff_merge.KAPPA
+        self._kappa = stiff_merge.kappa(self.config.model)
         if self.deterministic:  # HS nodes: merged by stiffness (stiff_merge.py), not summed
             for name in stiff_merge.TABLES:
                 if name in self._tables:

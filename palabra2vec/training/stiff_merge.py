@@ -29,11 +29,25 @@ import numpy as np
 
 from .jit import njit
 
-#: the stiffness that leaves exp(-1) of x0 in place. The trace counts all D directions, yet
-#: the steps pull mostly along one (the mean of their other sides): measured on corpus-es,
-#: kappa = 1 gave CBOW + HS MSL 0.254 and SemEval17 0.533, kappa = D (100) 0.240 and 0.520,
-#: the plain sum 0.234 and 0.500 (benchmarks/RESULTS.md)
+#: the stiffness that leaves exp(-1) of x0 in place, for CBOW. The trace counts all D
+#: directions, yet the steps pull mostly along one (the mean of their other sides): measured on
+#: corpus-es, kappa = 1 gave CBOW + HS MSL 0.254 and SemEval17 0.533, kappa = D (100) 0.240 and
+#: 0.520, the plain sum 0.234 and 0.500 (benchmarks/RESULTS.md, round 4; round 8: kappa 4 and 16
+#: within noise of 1)
 KAPPA = 1.0
+
+#: the same for skip-gram, whose steps are larger: one per context word (m of them per center,
+#: against CBOW's one) and each with a whole input row, not the context's mean. Measured on
+#: corpus-es, seed 1, analogy / MSL / SemEval17: kappa 1 8.00 / 0.266 / 0.581, 4 7.95 / 0.280 /
+#: 0.596, 8 7.97 / 0.283 / 0.603, 16 7.89 / 0.285 / 0.606, 32 7.93 / 0.285 / 0.606, 100 7.57 /
+#: 0.283 / 0.604; seeds 1-3 at 16: 7.66 / 0.2806 / 0.6038 against 8.02 / 0.2635 / 0.5897 at 1
+#: (gensim, same mode: 7.72 / 0.2833 / 0.6082; benchmarks/RESULTS.md, "Round 8")
+KAPPA_SKIP_GRAM = 16.0
+
+
+def kappa(model: str) -> float:
+    """The merge's kappa for ``model`` ("sg" or "cbow")."""
+    return KAPPA_SKIP_GRAM if model == "sg" else KAPPA
 
 #: the tables merged this way: hierarchical softmax's nodes (the output rows of negative
 #: sampling merged so learned worse: CBOW + NS MSL 0.201 vs 0.216 summed)
