@@ -61,8 +61,8 @@ class _RowDelta:
     """One thread's pending updates of a (V, D) table in deterministic rounds of the word-level
     kernels: ``slot[r]`` is the compact row of ``delta`` holding this thread's private copy of
     row r (-1: none; :func:`palabra2vec.training.sparse_delta.scatter_copy`), merged by
-    :func:`palabra2vec.training.sparse_delta.merge_copies` (the input table; the output table
-    has a dense copy per thread instead, ``FastBackend._dense``) or by
+    :func:`palabra2vec.training.sparse_delta.merge_copies` (the input table, and the output
+    table unless it has a dense copy per thread, ``FastBackend._dense``) or by
     stiffness (the HS nodes, :func:`.stiff_merge.merge_weighted`). ``touched`` lists the rows in slot order. ``delta`` has room for
     every row, as lazy zero pages: only the rows a round touches (about a third of the input
     table, nine tenths of the output one on corpus-es) become resident."""
@@ -148,9 +148,9 @@ class FastBackend:
         self._none = {name: row_delta.empty(t.shape[1]) for name, t in self._tables.items()}
         self._slots: list[tuple[dict[str, Any], np.ndarray]] = []  # per thread: deltas, touched counts
         self._private: dict[str, Any] = {}  # subwords, deterministic: fast_subwords.PrivateRows per table
-        #: deterministic word-level rounds: each thread's dense copy of the output table (its
-        #: rows are nearly all touched each round: one copy at the item's start, no slot per
-        #: row; no row copies for it), and the slots whose copies this round has used
+        #: deterministic word-level rounds where an item reaches most output rows: each thread's
+        #: dense copy of the output table (one copy at the item's start, no slot per row; no row
+        #: copies for it), and the slots whose copies this round has used
         self._dense: dict[str, list[np.ndarray]] = {}
         self._dense_used: set[int] = set()
         if (self.deterministic and subwords is None and OUTPUT in self._tables

@@ -7,8 +7,8 @@ to the tables in thread order. Only the rows a round touches take memory: a row 
 compact row of ``delta`` (``slot[r]``, -1: none yet) at its first touch and is listed in
 ``touched``; allocated as lazy zero pages (``fast_backend.lazy_zeros``), only those become
 resident memory (on corpus-es about 22k of the 58.6k input rows and 55k of the output rows per
-thread and round; the output table, nearly all touched, is therefore kept as one dense copy per
-thread instead, merged by :func:`merge_dense`).
+thread and round; where an item reaches most of the output table, as there, it is kept as one
+dense copy per thread instead, merged by :func:`merge_dense`: ``fast_backend.output_coverage``).
 
 *Row copies* (the skip-gram + NS kernel, :mod:`palabra2vec.training.fast`): the compact row is
 a private copy of the table's row, taken at the first touch and updated in place, so a step

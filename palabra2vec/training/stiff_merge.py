@@ -44,14 +44,14 @@ KAPPA = 1.0
 #: (gensim, same mode: 7.72 / 0.2833 / 0.6082; benchmarks/RESULTS.md, "Round 8")
 KAPPA_SKIP_GRAM = 16.0
 
+#: the tables merged this way: hierarchical softmax's nodes (the output rows of negative
+#: sampling merged so learned worse: CBOW + NS MSL 0.201 vs 0.216 summed)
+TABLES = ("hs_nodes",)
+
 
 def kappa(model: str) -> float:
     """The merge's kappa for ``model`` ("sg" or "cbow")."""
     return KAPPA_SKIP_GRAM if model == "sg" else KAPPA
-
-#: the tables merged this way: hierarchical softmax's nodes (the output rows of negative
-#: sampling merged so learned worse: CBOW + NS MSL 0.201 vs 0.216 summed)
-TABLES = ("hs_nodes",)
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
