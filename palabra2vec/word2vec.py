@@ -125,11 +125,12 @@ class Word2Vec:
             words_per_second_train=round(state.words_per_second, 1),
             torch_version=_torch_version(),
         )
-        from .vectors.health import collapse_warning, mean_random_cosine
+        from .vectors.health import FREQUENT_WORDS, collapse_warning, mean_random_cosine
 
         wv = word_vectors(config, vocab, tables)  # composed once (subwords: ~0.2 s on corpus-es), kept for .wv
         vectors = wv.vectors
-        info["mean_random_cosine"] = round(mean_random_cosine(vectors), 4)
+        # the collapse check's figure: random pairs among the most frequent words (health.py)
+        info["mean_random_cosine"] = round(mean_random_cosine(vectors, top=FREQUENT_WORDS), 4)
         # the figure the course notebook prints: its loss accumulator is never reset, so its
         # "loss" is the mean over every epoch (exactly this when examples are drawn once)
         losses = [h["loss"] for h in state.history]
