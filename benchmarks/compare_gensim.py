@@ -7,11 +7,19 @@
     .venv/bin/python benchmarks/compare_gensim.py --hs            # skip-gram + hierarchical softmax
     .venv/bin/python benchmarks/compare_gensim.py --model cbow    # CBOW + negative sampling
     .venv/bin/python benchmarks/compare_gensim.py --model cbow --hs
+    .venv/bin/python benchmarks/compare_gensim.py --gensim-final-alpha   # see below
 
 ``--hs`` is pure hierarchical softmax on both sides (gensim ``hs=1, negative=0``;
 palabra2vec ``--hs --negative 0``); ``--model cbow`` is gensim's ``sg=0`` with the mean of the
 context (``cbow_mean=1``, both defaults) and word2vec.c's CBOW learning rate 0.05 on both
 sides unless ``--alpha`` says otherwise.
+
+Both sides get alpha -> min_alpha 0.0001, but gensim 4.4's ``corpus_file`` schedule with W workers
+does not reach it: each worker's progress counts only its 1/W of an epoch
+(``get_next_alpha`` in ``word2vec_corpusfile.pyx``), so alpha saw-tooths and ends at
+about alpha (1 - 1/W) / epochs (0.00259 for alpha 0.025, 2 workers, 5 epochs). ``--gensim-final-alpha`` gives
+palabra2vec that effective end (``--min-alpha``, its linear decay otherwise unchanged; gensim
+untouched): a quality comparison at the same effective learning rate, not the same flags.
 
 The corpus (``../shared/data/corpus-es``) is tokenized once with palabra2vec's spanish
 tokenizer (Gutenberg header/footer stripped) into one whitespace-tokenized file, one sentence
@@ -117,8 +125,16 @@ def run_child(cmd: list[str]) -> tuple[float, float, str]:
     return wall, rss_kb / 1024.0, p.stdout
 
 
-#: the variant under test (set from --model/--hs/--alpha in main): model, hs, negative, alpha
-MODE = dict(model="sg", hs=False, negative=5, alpha=0.025)
+#: the variant under test (set from --model/--hs/--alpha in main): model, hs, negative, alpha, and
+#: palabra2vec's final learning rate (--gensim-final-alpha)
+MODE = dict(model="sg", hs=False, negative=5, alpha=0.025, min_alpha=0.0001)
+
+
+def gensim_final_alpha(alpha: float, workers: int, epochs: int, min_alpha: float = 0.0001) -> float:
+    """The learning rate gensim's ``corpus_file`` training ends at with ``workers`` workers: alpha -
+    (alpha - min_alpha) x progress, and in the last epoch each worker's progress reaches only
+    (epochs - 1 + 1/workers) / epochs."""
+    return alpha - (alpha - min_alpha) * (epochs - 1 + 1.0 / workers) / epochs
 
 
 def mode_name() -> str:
@@ -129,7 +145,7 @@ def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int,
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "--no-plot", "-o", str(out), "--overwrite",
            "--vector-size", "100", "--window", "5", "--negative", str(MODE["negative"]), "--sample", "1e-4",
            "--subsample-formula", "word2vec", "--min-count", str(min_count), "--epochs", str(epochs),
-           "--alpha", str(MODE["alpha"]), "--min-alpha", "0.0001", "--threads", str(threads), "--seed", str(seed),
+           "--alpha", str(MODE["alpha"]), "--min-alpha", str(MODE["min_alpha"]), "--threads", str(threads), "--seed", str(seed),
            "--backend", "fast", "--model", MODE["model"]] + (["--hs"] if MODE["hs"] else [])
     wall, rss, _ = run_child(cmd)
     info = json.loads((out / "config.json").read_text(encoding="utf-8"))
@@ -185,7 +201,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
             ("train", "train s", "{:.1f}"), ("vocab", "vocab build s", "{:.1f}"),
             ("rss", "peak RSS MB", "{:.0f}"), ("analogy", "analogy %", "{:.2f}")]
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
-    print(f"\n{mode_name()} (negative {MODE['negative']}, alpha {MODE['alpha']}), "
+    print(f"\n{mode_name()} (negative {MODE['negative']}, alpha {MODE['alpha']}, palabra2vec's min_alpha {MODE['min_alpha']:g}), "
           f"{lang} corpus, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
           f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | palabra2vec | gensim | ratio / difference |")
@@ -268,14 +284,18 @@ def main() -> None:
     p.add_argument("--model", choices=("sg", "cbow"), default="sg", help="sg (default) or cbow, on both sides")
     p.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
     p.add_argument("--alpha", type=float, default=None, help="learning rate (default 0.025; 0.05 for cbow)")
+    p.add_argument("--gensim-final-alpha", action="store_true",
+                   help="palabra2vec's min_alpha = the alpha gensim's corpus_file schedule ends at (module docstring)")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "palabra2vec-bench"))
     args = p.parse_args()
     if args.quick:
         args.seeds, args.max_files = 1, args.max_files or 20
     MODE.update(model=args.model, hs=args.hs, negative=0 if args.hs else 5,
                 alpha=args.alpha or (0.05 if args.model == "cbow" else 0.025))
+    if args.gensim_final_alpha:
+        MODE["min_alpha"] = gensim_final_alpha(MODE["alpha"], args.threads, args.epochs)
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-          f"python {sys.version.split()[0]}, mode {mode_name()}", flush=True)
+          f"python {sys.version.split()[0]}, mode {mode_name()}, palabra2vec's min_alpha {MODE['min_alpha']:g}", flush=True)
     ensure_bytecode()
     with tempfile.TemporaryDirectory(prefix="p2v-bench-") as tmp:
         (scaling if args.scaling else compare)(args, Path(tmp))
