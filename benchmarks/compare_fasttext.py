@@ -19,6 +19,8 @@ own rule) judged by the same evaluator (gensim KeyedVectors, quality.py): the GA
 ``--model cbow`` (alpha 0.05 unless ``--alpha``) and ``--hs`` (hierarchical softmax, with
 ``--negative 0`` unless given: fastText ``loss="hs"``, gensim ``hs=1, negative=0``) change the
 variant on every side; ``--hs --negative 5`` trains both losses (palabra2vec and gensim only).
+``--gensim-final-alpha``: palabra2vec's ``--min-alpha`` is the learning rate gensim's
+``corpus_file`` schedule effectively ends at (compare_gensim.py explains; fastText decays to 0).
 """
 
 from __future__ import annotations
@@ -36,18 +38,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from compare_gensim import CLI, DATA, PY, ensure_bytecode, pretokenize, run_child  # noqa: E402
+from compare_gensim import CLI, DATA, PY, ensure_bytecode, gensim_final_alpha, pretokenize, run_child  # noqa: E402
 
 
-#: the variant under test (set from --model/--hs/--negative/--alpha in main)
-MODE = dict(model="sg", hs=False, negative=5, alpha=0.025)
+#: the variant under test (set from --model/--hs/--negative/--alpha/--gensim-final-alpha in main)
+MODE = dict(model="sg", hs=False, negative=5, alpha=0.025, min_alpha=0.0001)
 
 
 def run_palabra2vec(path: Path, out: Path, seed: int, threads: int, epochs: int, subwords: bool,
                     hogwild: bool = False) -> dict:
     cmd = [CLI, "train", str(path), "--tokenizer", "whitespace", "-q", "-o", str(out), "--overwrite",
            "--vector-size", "100", "--window", "5", "--negative", str(MODE["negative"]), "--sample", "1e-4",
-           "--min-count", "5", "--epochs", str(epochs), "--alpha", str(MODE["alpha"]), "--min-alpha", "0.0001",
+           "--min-count", "5", "--epochs", str(epochs), "--alpha", str(MODE["alpha"]), "--min-alpha", str(MODE["min_alpha"]),
            "--threads", str(threads), "--seed", str(seed), "--backend", "fast", "--no-plot",
            "--model", MODE["model"]] + (["--hs"] if MODE["hs"] else [])
     if subwords:
@@ -85,10 +87,14 @@ def main() -> None:
     p.add_argument("--hs", action="store_true", help="hierarchical softmax (with --negative 0 unless given)")
     p.add_argument("--negative", type=int, default=None, help="noise words (default 5; 0 with --hs)")
     p.add_argument("--alpha", type=float, default=None, help="default 0.025 (sg), 0.05 (cbow)")
+    p.add_argument("--gensim-final-alpha", action="store_true",
+                   help="palabra2vec's min_alpha = the alpha gensim's corpus_file schedule ends at")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "palabra2vec-bench"))
     args = p.parse_args()
     MODE.update(model=args.model, hs=args.hs, negative=args.negative if args.negative is not None else
                 (0 if args.hs else 5), alpha=args.alpha or (0.05 if args.model == "cbow" else 0.025))
+    if args.gensim_final_alpha:
+        MODE["min_alpha"] = gensim_final_alpha(MODE["alpha"], args.threads, args.epochs)
     if MODE["hs"] and MODE["negative"] and "fasttext" in args.systems.split(","):
         p.error("fastText trains one loss: use --systems palabra2vec,gensim with --hs --negative N")
     max_files = None
@@ -129,8 +135,8 @@ def main() -> None:
     cols = [("wps", "words/s (whole process)", "{:,.0f}"), ("wall", "wall s", "{:.1f}"),
             ("train", "train s", "{:.1f}"), ("rss", "peak RSS MB", "{:.0f}"), ("analogy", "GA analogy %", "{:.2f}")]
     cols += [(k, f"Spearman {k}", "{:.4f}") for k in pairs]
-    print(f"\n{MODE['model']}, hs {int(MODE['hs'])}, negative {MODE['negative']}, alpha {MODE['alpha']}; "
-          f"corpus-es, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
+    print(f"\n{MODE['model']}, hs {int(MODE['hs'])}, negative {MODE['negative']}, alpha {MODE['alpha']}, "
+          f"palabra2vec's min_alpha {MODE['min_alpha']:g}; corpus-es, {tokens:,} tokens, {args.epochs} epochs, {args.threads} threads, "
           f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1} (means)\n")
     print("| metric | " + " | ".join(systems) + " |")
     print("|---|" + "---:|" * len(systems))
