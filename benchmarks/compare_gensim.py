@@ -166,6 +166,21 @@ def _mean(xs: list[float]) -> float:
     return statistics.fmean(xs) if xs else float("nan")
 
 
+def eval_sets(lang: str, tmp: Path) -> tuple[Path, dict[str, Path]]:
+    """The benchmark's evaluation files for ``lang`` ("es" or "en"), cleaned into ``tmp`` by
+    quality.py: the analogy file and the word-pair files by name."""
+    import quality
+
+    if lang == "es":
+        ga = sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt"))
+        return quality.analogy_file(ga, tmp), {
+            "MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
+            "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
+    return DATA / "eval/en/muse/questions-words.txt", {
+        "SIMLEX": quality.pairs_file(DATA / "eval/en/muse/EN_SIMLEX-999.txt", tmp),
+        "SEMEVAL17": quality.pairs_file(DATA / "eval/en/muse/EN_SEMEVAL17.txt", tmp)}
+
+
 def compare(args: argparse.Namespace, tmp: Path) -> None:
     import quality
 
@@ -175,15 +190,7 @@ def compare(args: argparse.Namespace, tmp: Path) -> None:
     t0 = time.perf_counter()
     path, tokens = pretokenize(corpus_dir, Path(args.cache_dir), name, args.max_files)
     print(f"corpus: {path} ({tokens:,} tokens; pre-tokenized in {time.perf_counter() - t0:.1f}s)", flush=True)
-    if lang == "es":
-        ga = sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt"))
-        analogies = quality.analogy_file(ga, tmp)
-        pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
-                 "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
-    else:
-        analogies = DATA / "eval/en/muse/questions-words.txt"
-        pairs = {"SIMLEX": quality.pairs_file(DATA / "eval/en/muse/EN_SIMLEX-999.txt", tmp),
-                 "SEMEVAL17": quality.pairs_file(DATA / "eval/en/muse/EN_SEMEVAL17.txt", tmp)}
+    analogies, pairs = eval_sets(lang, tmp)
     rows: dict[str, list[dict]] = {"palabra2vec": [], "gensim": []}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for system in ("palabra2vec", "gensim"):

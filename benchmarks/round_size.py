@@ -1,11 +1,13 @@
 """How the work-item size of deterministic rounds (or --hogwild) changes a variant's quality.
 
     .venv/bin/python benchmarks/round_size.py CORPUS.txt ROUND_WORDS '{"model": "cbow", "hs": true, ...}' ...
+    .venv/bin/python benchmarks/round_size.py --corpus-en /tmp/palabra2vec-bench/corpus-en.txt 0 '{...}'
 
 CORPUS.txt is a pre-tokenized file (compare_gensim.py writes one to /tmp/palabra2vec-bench);
 ROUND_WORDS overrides the trainer's work-item size (0: the trainer's own choice); each JSON
 argument is a TrainConfig (2 threads, whitespace tokenizer unless it says otherwise). Prints
-analogy accuracy and the Spearman of MSL and SemEval17 (quality.py's evaluator).
+analogy accuracy and the Spearman of MSL and SemEval17 (quality.py's evaluator); with
+``--corpus-en``, compare_gensim.py's English sets (questions-words, SimLex-999, SemEval17-en).
 
 With ``P2V_GENSIM_SCHEDULE=1`` in the environment the learning rate follows gensim 4.4's
 ``corpus_file`` schedule with 2 workers instead of word2vec.c's linear one: each worker's
@@ -27,11 +29,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import quality  # noqa: E402
+from compare_gensim import eval_sets  # noqa: E402
 from palabra2vec import TrainConfig  # noqa: E402
 from palabra2vec.training.train import Trainer  # noqa: E402
 from palabra2vec.word2vec import Word2Vec  # noqa: E402
-
-DATA = HERE.parent.parent / "shared" / "data"
 
 
 def _gensim_corpusfile_alpha(self: Trainer, words_done: int) -> float:
@@ -44,15 +45,16 @@ def _gensim_corpusfile_alpha(self: Trainer, words_done: int) -> float:
 
 
 def main() -> None:
-    corpus, round_words, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    args = sys.argv[1:]
+    lang = "en" if "--corpus-en" in args else "es"
+    args = [a for a in args if a != "--corpus-en"]
+    corpus, round_words, specs = args[0], int(args[1]), args[2:]
     if round_words:
         Trainer.chunk_words = lambda self, encoded: round_words
     if os.environ.get("P2V_GENSIM_SCHEDULE") == "1":
         Trainer._alpha = _gensim_corpusfile_alpha
     tmp = Path(tempfile.mkdtemp(prefix="p2v-rounds-"))
-    analogies = quality.analogy_file(sorted((DATA / "eval/es/rukua95/analogy").glob("GA*.txt")), tmp)
-    pairs = {"MSL": quality.pairs_file(DATA / "eval/es/rukua95/MSL.txt", tmp),
-             "SEMEVAL17": quality.pairs_file(DATA / "eval/es/muse/ES_SEMEVAL17.txt", tmp)}
+    analogies, pairs = eval_sets(lang, tmp)
     for spec in specs:
         kw = json.loads(spec)
         model = Word2Vec.train(corpus, TrainConfig(**{"tokenizer": "whitespace", "threads": 2, **kw}), progress=False)
